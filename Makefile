@@ -1,0 +1,60 @@
+# evalhouse — `make demo` runs the whole story on the embedded engine;
+# `make test` runs every test against the real engine. Both fetch what they need.
+
+GO            ?= go
+BIN           := bin/evalhouse
+CHDB_VERSION  := 26.7.3-stable.1
+CHDB_PACKAGE  := @chdb/lib-linux-x64-gnu@$(CHDB_VERSION)
+# dist.integrity of the npm package: the tarball is checked against it before unpacking.
+CHDB_INTEGRITY := sha512-XP97mMqnc5tZpKQywR8N7cLTsHNiTmHr30pC5mzo3jWmukjKn2IBa60c2B/gWUNcuFjOMjWoorQICCqBVj5wpw==
+CACHE_HOME    := $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)
+CHDB_DIR      := $(CACHE_HOME)/evalhouse/libchdb/$(CHDB_VERSION)
+LIBCHDB       := $(if $(CHDB_LIB_PATH),$(CHDB_LIB_PATH),$(CHDB_DIR)/libchdb.so)
+export CHDB_LIB_PATH := $(LIBCHDB)
+
+DEMO_STORE    ?= embedded://.evalhouse/demo
+
+.PHONY: all build libchdb demo test test-short bench fuzz vet clean help
+
+all: build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build bin/evalhouse
+	$(GO) build -o $(BIN) ./cmd/evalhouse
+
+libchdb: $(LIBCHDB) ## fetch the embedded ClickHouse engine (libchdb.so) into the cache
+
+$(CHDB_DIR)/libchdb.so:
+	@mkdir -p "$(CHDB_DIR)"
+	@echo "fetching $(CHDB_PACKAGE) (178 MB, once; cached in $(CHDB_DIR))"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  (cd "$$tmp" && npm pack --silent "$(CHDB_PACKAGE)" >/dev/null) && \
+	  tgz=$$(ls "$$tmp"/*.tgz) && \
+	  got=$$(node -e 'const c=require("crypto"),f=require("fs");process.stdout.write("sha512-"+c.createHash("sha512").update(f.readFileSync(process.argv[1])).digest("base64"))' "$$tgz") && \
+	  if [ "$$got" != "$(CHDB_INTEGRITY)" ]; then echo "libchdb: integrity mismatch: got $$got" >&2; exit 1; fi && \
+	  tar -xzf "$$tgz" -C "$$tmp" package/libchdb.so && \
+	  mv "$$tmp/package/libchdb.so" "$(CHDB_DIR)/libchdb.so.part" && \
+	  mv "$(CHDB_DIR)/libchdb.so.part" "$(CHDB_DIR)/libchdb.so"
+	@echo "libchdb: $(CHDB_DIR)/libchdb.so"
+
+demo: build libchdb ## migrate, ingest the support-agent example, print the summary
+	rm -rf .evalhouse/demo
+	./$(BIN) --store $(DEMO_STORE) demo examples/support-agent
+
+test: libchdb ## unit and end-to-end tests against the real embedded engine, with -race
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+bench: libchdb ## ingest benchmark vs the engine's raw insert; figures for docs/benchmarks.md
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 20m ./internal/bench/...
+
+fuzz: ## run every fuzz target briefly
+	@for spec in $$($(GO) list -f '{{.ImportPath}}' ./... ); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$spec 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$spec $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 15s $$spec || exit 1; \
+	  done; done
+
+clean:
+	rm -rf bin .evalhouse

@@ -113,3 +113,34 @@ func bookkeeping(opts Options) string {
     applied_at DateTime64(3, 'UTC')
 ) ENGINE = ` + engine(opts, "schema_migrations", "ReplacingMergeTree", []string{"applied_at"}) + ` ORDER BY version`
 }
+
+// Pending lists the embedded migrations the store has not applied. A store
+// with no schema_migrations table has them all pending.
+func Pending(ctx context.Context, conn driver.Conn) ([]Migration, error) {
+	migs, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var exists uint8
+	if err := conn.QueryRow(ctx, "EXISTS TABLE schema_migrations").Scan(&exists); err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	if exists == 0 {
+		return migs, nil
+	}
+	applied, err := AppliedMigrations(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	done := map[uint32]bool{}
+	for _, a := range applied {
+		done[a.Version] = true
+	}
+	var out []Migration
+	for _, m := range migs {
+		if !done[m.Version] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/evalhouse/evalhouse/internal/chdb"
+	"github.com/evalhouse/evalhouse/internal/sqlguard"
 )
 
 // Engine is what the handler needs of the embedded engine.
@@ -55,7 +56,7 @@ var clientOnly = map[string]bool{
 	"wait_end_of_query": true, "buffer_size": true, "add_http_cors_header": true,
 	"enable_http_compression": true, "http_zlib_compression_level": true,
 	"send_progress_in_http_headers": true, "http_headers_progress_interval_ms": true,
-	"cancel_http_readonly_queries_on_client_close": true, "max_result_rows": false,
+	"cancel_http_readonly_queries_on_client_close": true, "readonly": true,
 }
 
 // ServeHTTP implements the subset of ClickHouse's HTTP interface that
@@ -99,6 +100,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if query == "" {
 		h.fail(w, &chdb.Error{Code: 62, Name: "SYNTAX_ERROR", Message: "Code: 62. DB::Exception: Empty query (SYNTAX_ERROR)"})
 		return
+	}
+	if ro := params.Get("readonly"); ro != "" && ro != "0" {
+		if err := sqlguard.ReadOnly(query); err != nil || len(data) > 0 {
+			if err == nil {
+				err = sqlguard.ErrNotReadOnly
+			}
+			h.fail(w, &chdb.Error{Code: 164, Name: "READONLY", Message: "Code: 164. DB::Exception: " + err.Error() + " (READONLY)"})
+			return
+		}
 	}
 	if len(data) > 0 {
 		staged, cleanup, err := h.stageInsert(query, data)

@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS agent_events{{.OnCluster}}
 
     contract_violations    Array(LowCardinality(String)),
     redactions             UInt32,
-    redaction_types        Array(LowCardinality(String)),
+    redaction_counts       Map(LowCardinality(String), UInt32),
     source                 LowCardinality(String),
     storage_retention      LowCardinality(String),
     retention_days         UInt16,

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/ingest/redact"
+)
+
+type ingestFlags struct {
+	strict     bool
+	deadLetter string
+	retention  string
+	batchSize  int
+	jsonOut    bool
+	noEmails   bool
+}
+
+func (a *app) ingestCmd() *cobra.Command {
+	var f ingestFlags
+	cmd := &cobra.Command{
+		Use:   "ingest FILE...",
+		Short: "Load envelope events (NDJSON) into the store",
+		Long: `Read events in evalhouse's envelope format (one JSON object per line; see
+docs/envelope.md) from files or standard input (-), gzip-compressed or not,
+and store them: secrets redacted first, events checked against the trace
+contract, duplicates dropped (ingesting a file twice stores it once).
+
+A malformed line is rejected with its line number and reason; every other
+line still lands. Rejected lines go, redacted, to --dead-letter when given.
+The exit code is 0 when every line landed, 1 when some were rejected.`,
+		Example: `  evalhouse ingest examples/support-agent/events-2.4.0.ndjson
+  zcat events.ndjson.gz | evalhouse ingest -
+  evalhouse ingest --strict --dead-letter rejected.ndjson day1.ndjson.gz day2.ndjson.gz`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runIngest(cmd, args, f)
+		},
+	}
+	cmd.Flags().BoolVar(&f.strict, "strict", false, "reject events that break the trace contract instead of storing them with the violation recorded")
+	cmd.Flags().StringVar(&f.deadLetter, "dead-letter", "", "append rejected lines (redacted, with line number and reason) to this file")
+	cmd.Flags().StringVar(&f.retention, "retention", "standard", "storage retention class: short (7d), standard (90d), long (400d), audit (7y); policy and approval events are always audit")
+	cmd.Flags().IntVar(&f.batchSize, "batch-size", 10000, "events per insert")
+	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print the summary as JSON")
+	cmd.Flags().BoolVar(&f.noEmails, "keep-emails", false, "do not redact e-mail addresses")
+	return cmd
+}
+
+func (a *app) runIngest(cmd *cobra.Command, files []string, f ingestFlags) error {
+	ctx := cmd.Context()
+	s, err := a.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var dl io.Writer
+	if f.deadLetter != "" {
+		file, err := os.OpenFile(f.deadLetter, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("--dead-letter: %w", err)
+		}
+		defer file.Close()
+		bw := bufio.NewWriter(file)
+		defer bw.Flush()
+		dl = bw
+	}
+	rcfg := redact.DefaultConfig()
+	rcfg.Emails = !f.noEmails
+	w := ingest.NewWriter(s.Conn, f.batchSize, 0)
+	p, err := ingest.NewPipeline(w, ingest.Options{
+		Strict: f.strict, Redactor: redact.New(rcfg), BatchSize: f.batchSize, Retention: f.retention,
+		DeadLetter: dl, Urgent: true, Log: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	for _, name := range files {
+		if err := ingestFile(cmd, p, name); err != nil {
+			// Rows already flushed stay; say what landed before failing.
+			sum, _ := p.Close(ctx)
+			printSummary(cmd.OutOrStdout(), sum, f.jsonOut)
+			return err
+		}
+	}
+	sum, err := p.Close(ctx)
+	printSummary(cmd.OutOrStdout(), sum, f.jsonOut)
+	if err != nil {
+		return err
+	}
+	if sum.Rejected > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d line(s) rejected; every other line landed", sum.Rejected)}
+	}
+	return nil
+}
+
+// ingestFile streams one file (or stdin) through the pipeline, with a
+// progress bar on a terminal for files over 8 MiB.
+func ingestFile(cmd *cobra.Command, p *ingest.Pipeline, name string) error {
+	var (
+		r    io.Reader
+		size int64 = -1
+	)
+	if name == "-" {
+		r = cmd.InOrStdin()
+		name = "stdin"
+	} else {
+		file, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		if st, err := file.Stat(); err == nil {
+			size = st.Size()
+		}
+		r = file
+	}
+	if size > 8<<20 && term.IsTerminal(int(os.Stderr.Fd())) {
+		bar := progressbar.DefaultBytes(size, "ingest "+name)
+		defer bar.Finish()
+		r = io.TeeReader(r, bar)
+	}
+	br := bufio.NewReaderSize(r, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		defer zr.Close()
+		return p.ReadNDJSON(cmd.Context(), name, zr)
+	}
+	return p.ReadNDJSON(cmd.Context(), name, br)
+}
+
+func printSummary(out io.Writer, s ingest.Summary, asJSON bool) {
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		enc.Encode(s)
+		return
+	}
+	fmt.Fprintf(out, "accepted %d, rejected %d, duplicates %d, redactions %d, contract violations %d (in %d events)\n",
+		s.Accepted, s.Rejected, s.Duplicates, s.Redactions.Total(), sumValues(s.Violations), s.ViolatingEvents)
+	if len(s.Redactions) > 0 {
+		fmt.Fprintf(out, "  redacted: %s\n", joinCounts(s.Redactions))
+	}
+	if len(s.Violations) > 0 {
+		fmt.Fprintf(out, "  contract: %s\n", joinCounts(s.Violations))
+	}
+	for _, e := range s.Errors {
+		fmt.Fprintf(out, "  rejected %s\n", e.Error())
+	}
+	if s.Rejected > len(s.Errors) {
+		fmt.Fprintf(out, "  … and %d more rejected lines\n", s.Rejected-len(s.Errors))
+	}
+}
+
+func sumValues(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func joinCounts[M ~map[string]int](m M) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/ingest/httpingest"
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	var (
+		listen, chListen string
+		maxBody          int64
+		batchWait        time.Duration
+		strict           bool
+		retention        string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Accept events over HTTP; optionally expose the embedded store to SQL tools",
+		Long: `Serve the ingest API:
+
+  POST /v1/events   NDJSON envelope events (Content-Encoding: gzip accepted)
+  GET  /healthz     200 when the store answers
+
+Events from concurrent requests are batched into one insert (by size, or
+after --batch-wait); each request is answered only after its events are
+stored. See docs/ingest.md for status codes.
+
+--clickhouse-listen also serves the embedded store's ClickHouse HTTP
+interface on a loopback address, so Grafana's ClickHouse data source, DBeaver
+or other evalhouse commands (--store http://ADDR) reach the store this
+process owns.`,
+		Example: `  evalhouse serve --listen 127.0.0.1:4318
+  evalhouse serve --clickhouse-listen 127.0.0.1:8123 &
+  evalhouse sql --store http://127.0.0.1:8123 "SELECT count() FROM agent_events"
+  curl --data-binary @examples/support-agent/events-2.3.1.ndjson -H 'Content-Type: application/x-ndjson' http://127.0.0.1:4318/v1/events`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.openMigrated(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			w := ingest.NewWriter(s.Conn, 0, batchWait)
+			mux := http.NewServeMux()
+			mux.Handle("/v1/events", httpingest.New(w, httpingest.Config{
+				MaxBody:  maxBody,
+				Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log},
+			}, a.log))
+			mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) {
+				if err := s.Conn.Ping(r.Context()); err != nil {
+					http.Error(rw, "store: "+err.Error(), http.StatusServiceUnavailable)
+					return
+				}
+				fmt.Fprintln(rw, "ok")
+			})
+			servers := []*http.Server{}
+			errc := make(chan error, 2)
+			start := func(addr string, h http.Handler, what string) error {
+				ln, err := net.Listen("tcp", addr)
+				if err != nil {
+					return fmt.Errorf("%s: %w", what, err)
+				}
+				srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+				servers = append(servers, srv)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s on http://%s\n", what, ln.Addr())
+				go func() { errc <- srv.Serve(ln) }()
+				return nil
+			}
+			if chListen != "" {
+				if !s.Embedded() {
+					return fmt.Errorf("--clickhouse-listen: the store %s is a server already; point tools at it directly", s.DSN)
+				}
+				if err := requireLoopback(chListen); err != nil {
+					return err
+				}
+				if err := start(chListen, s.HTTPHandler(), "ClickHouse HTTP interface (store "+s.DSN.String()+")"); err != nil {
+					return err
+				}
+			}
+			if err := start(listen, mux, "ingest API"); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+			case err := <-errc:
+				if !errors.Is(err, http.ErrServerClosed) {
+					return err
+				}
+			}
+			// Graceful: stop accepting, let in-flight requests finish (their
+			// events flush before they are answered), then close the store.
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for _, srv := range servers {
+				srv.Shutdown(sctx)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "stopped")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4318", "address for the ingest API")
+	cmd.Flags().StringVar(&chListen, "clickhouse-listen", "", "loopback address for the embedded store's ClickHouse HTTP interface (e.g. 127.0.0.1:8123)")
+	cmd.Flags().Int64Var(&maxBody, "max-body", 16<<20, "largest request body in bytes (413 above)")
+	cmd.Flags().DurationVar(&batchWait, "batch-wait", 200*time.Millisecond, "longest a request's events wait to be batched with others'")
+	cmd.Flags().BoolVar(&strict, "strict", false, "reject events that break the trace contract")
+	cmd.Flags().StringVar(&retention, "retention", "standard", "storage retention class for events: short, standard, long, audit")
+	return cmd
+}
+
+// requireLoopback refuses to expose the store beyond this machine: the
+// ClickHouse interface has no authentication of its own.
+func requireLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--clickhouse-listen %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--clickhouse-listen %q: only loopback addresses (127.0.0.1, ::1, localhost): the interface has no authentication", addr)
+}

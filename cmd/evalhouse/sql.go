@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/spf13/cobra"
+
+	"github.com/evalhouse/evalhouse/internal/sqlguard"
+)
+
+func (a *app) sqlCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   `sql "SELECT …"`,
+		Short: "Run a read-only query against the store",
+		Long: `Run one read-only statement (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)
+and print the result. Statements that would write are refused before they
+reach the store, and the store is asked to enforce read-only as well.
+
+Tables: agent_events (one row per event), run_summaries, model_usage_hourly,
+ingest_log, datasets, dataset_items, eval_results, incidents, gate_decisions.`,
+		Example: `  evalhouse sql "SELECT release, count() FROM agent_events WHERE kind = 'run' GROUP BY release"
+  evalhouse sql --format json "SELECT model, sum(cost_usd) AS usd FROM agent_events GROUP BY model"
+  evalhouse sql --format csv "SELECT * FROM ingest_log" > ingests.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := sqlguard.ReadOnly(args[0]); err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			switch format {
+			case "table", "json", "csv", "tsv":
+			default:
+				return &exitError{code: 2, err: fmt.Errorf("--format %q: want table, json, csv or tsv", format)}
+			}
+			s, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx := clickhouse.Context(cmd.Context(), clickhouse.WithSettings(clickhouse.Settings{"readonly": 1}))
+			return runQuery(ctx, s.Conn, args[0], format, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", "table", "output: table, json, csv or tsv")
+	return cmd
+}
+
+// runQuery prints the result of q in format (table, json, csv or tsv).
+func runQuery(ctx context.Context, conn driver.Conn, q, format string, out io.Writer) error {
+	rows, err := conn.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols := rows.ColumnTypes()
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name()
+	}
+	var table [][]string
+	var objects []map[string]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		for i, c := range cols {
+			vals[i] = reflect.New(c.ScanType()).Interface()
+		}
+		if err := rows.Scan(vals...); err != nil {
+			return err
+		}
+		if format == "json" {
+			obj := make(map[string]any, len(cols))
+			for i, v := range vals {
+				obj[names[i]] = jsonValue(reflect.ValueOf(v).Elem().Interface())
+			}
+			objects = append(objects, obj)
+			continue
+		}
+		rec := make([]string, len(cols))
+		for i, v := range vals {
+			rec[i] = cell(reflect.ValueOf(v).Elem().Interface())
+		}
+		table = append(table, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if objects == nil {
+			objects = []map[string]any{}
+		}
+		return enc.Encode(objects)
+	case "csv", "tsv":
+		w := csv.NewWriter(out)
+		if format == "tsv" {
+			w.Comma = '\t'
+		}
+		w.Write(names)
+		w.WriteAll(table)
+		return w.Error()
+	default:
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.Join(names, "\t"))
+		for _, r := range table {
+			fmt.Fprintln(tw, strings.Join(r, "\t"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "(%d rows)\n", len(table))
+		return nil
+	}
+}
+
+func jsonValue(v any) any {
+	switch v := v.(type) {
+	case time.Time:
+		return v.UTC().Format(time.RFC3339Nano)
+	case *time.Time:
+		if v == nil {
+			return nil
+		}
+		return v.UTC().Format(time.RFC3339Nano)
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil
+		}
+		return jsonValue(rv.Elem().Interface())
+	}
+	return v
+}
+
+// cell renders one value for table, CSV and TSV output.
+func cell(v any) string {
+	switch x := jsonValue(v).(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return x
+	case float32, float64, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, bool:
+		return fmt.Sprint(x)
+	default:
+		if s, ok := x.(fmt.Stringer); ok {
+			return s.String()
+		}
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		return string(b)
+	}
+}

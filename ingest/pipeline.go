@@ -1,0 +1,356 @@
+// Package ingest is the one pipeline every source feeds: decode, redact,
+// check the trace contract, price, deduplicate and batch events into the
+// store. Sources (files, HTTP, later OTLP, Kafka, Parquet) differ only in
+// how they produce events.
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/evalhouse/evalhouse/ingest/envelope"
+	"github.com/evalhouse/evalhouse/ingest/redact"
+	"github.com/evalhouse/evalhouse/internal/pricing"
+)
+
+// MaxLine is the longest envelope line accepted; longer lines are rejected
+// (and skipped) without being held in memory whole.
+const MaxLine = 16 << 20
+
+// MaxErrors bounds how many line errors a Summary keeps (all are counted).
+const MaxErrors = 100
+
+// RetentionDays maps a storage retention class to how long events of that
+// class are kept. Policy and approval events are always kept as "audit".
+var RetentionDays = map[string]uint16{"short": 7, "standard": 90, "long": 400, "audit": 2555}
+
+// Options configure a Pipeline. The zero value is usable.
+type Options struct {
+	// Strict rejects events that break the trace contract instead of
+	// storing them with their violations recorded.
+	Strict bool
+	// Redactor scrubs secrets; nil means redact.New(redact.DefaultConfig()).
+	Redactor *redact.Redactor
+	// Prices computes cost_usd when a model event lacks it; nil means pricing.Default().
+	Prices *pricing.Table
+	// BatchSize is how many rows are handed to the Writer at once; 0 means 10,000.
+	BatchSize int
+	// Retention is the storage retention class of the events (see
+	// RetentionDays); "" means "standard".
+	Retention string
+	// Source names where events came from ("envelope", "otlp", ...); "" means "envelope".
+	Source string
+	// DeadLetter receives rejected lines, redacted, one JSON object each.
+	DeadLetter io.Writer
+	// Urgent flushes every batch at once (files); otherwise the Writer may
+	// hold a batch briefly to coalesce it with others' (HTTP).
+	Urgent bool
+	// Log receives one line per rejection; nil discards.
+	Log *slog.Logger
+}
+
+// LineError says why one input line was rejected. It never quotes input.
+type LineError struct {
+	Origin string `json:"origin"`
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+func (e LineError) Error() string { return fmt.Sprintf("%s:%d: %s", e.Origin, e.Line, e.Reason) }
+
+// Summary is what a pipeline did.
+type Summary struct {
+	IngestID        string         `json:"ingest_id"`
+	Accepted        int            `json:"accepted"`
+	Rejected        int            `json:"rejected"`
+	Duplicates      int            `json:"duplicates"`
+	Redactions      redact.Counts  `json:"redactions"`
+	Violations      map[string]int `json:"contract_violations"` // "kind.field" → events
+	ViolatingEvents int            `json:"violating_events"`
+	Errors          []LineError    `json:"errors,omitempty"`
+}
+
+// Pipeline turns events into stored rows. It is not safe for concurrent
+// use: give each source (file, request, partition) its own, sharing one Writer.
+type Pipeline struct {
+	w       *Writer
+	opts    Options
+	red     *redact.Redactor
+	prices  *pricing.Table
+	batch   []Row
+	sum     Summary
+	started time.Time
+	origins map[string]bool
+	log     *slog.Logger
+}
+
+// NewPipeline returns a pipeline writing through w.
+func NewPipeline(w *Writer, opts Options) (*Pipeline, error) {
+	if opts.Retention == "" {
+		opts.Retention = "standard"
+	}
+	if _, ok := RetentionDays[opts.Retention]; !ok {
+		return nil, fmt.Errorf("ingest: unknown retention class %q (want short, standard, long or audit)", opts.Retention)
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 10000
+	}
+	if opts.Source == "" {
+		opts.Source = "envelope"
+	}
+	p := &Pipeline{w: w, opts: opts, red: opts.Redactor, prices: opts.Prices, started: time.Now().UTC(),
+		origins: map[string]bool{}, log: opts.Log}
+	if p.red == nil {
+		p.red = redact.New(redact.DefaultConfig())
+	}
+	if p.prices == nil {
+		p.prices = pricing.Default()
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	p.sum = Summary{IngestID: newID(), Redactions: redact.Counts{}, Violations: map[string]int{}}
+	return p, nil
+}
+
+// ReadNDJSON feeds every line of r through the pipeline. Bad lines are
+// rejected and counted, and the rest go on; the error is only for what
+// stops the whole ingest (the store, the reader, ctx).
+func (p *Pipeline) ReadNDJSON(ctx context.Context, origin string, r io.Reader) error {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var long []byte
+	line, skipping := 0, false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if !skipping {
+				if len(long)+len(chunk) > MaxLine {
+					skipping, long = true, nil
+				} else {
+					long = append(long, chunk...)
+				}
+			}
+			continue
+		}
+		if len(chunk) > 0 || long != nil || skipping {
+			line++
+			switch {
+			case skipping:
+				p.reject(origin, line, nil, fmt.Sprintf("line longer than %d bytes", MaxLine))
+				skipping = false
+			case long != nil:
+				long = append(long, chunk...)
+				if len(long) > MaxLine {
+					p.reject(origin, line, nil, fmt.Sprintf("line longer than %d bytes", MaxLine))
+				} else if ferr := p.Line(ctx, origin, line, long); ferr != nil {
+					return ferr
+				}
+				long = nil
+			default:
+				if ferr := p.Line(ctx, origin, line, chunk); ferr != nil {
+					return ferr
+				}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("ingest: read %s: %w", origin, err)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// Line decodes one envelope line and passes it on. Blank lines are
+// skipped. A bad line is rejected and counted; the error is only for
+// failures that stop the ingest (the store).
+func (p *Pipeline) Line(ctx context.Context, origin string, n int, raw []byte) error {
+	if isBlank(raw) {
+		return nil
+	}
+	ev, err := envelope.Decode(raw)
+	if err != nil {
+		p.reject(origin, n, raw, err.Error())
+		return nil
+	}
+	return p.event(ctx, origin, n, raw, ev)
+}
+
+// Event passes one decoded event on, for sources that decode themselves.
+func (p *Pipeline) Event(ctx context.Context, origin string, n int, ev *envelope.Event) error {
+	return p.event(ctx, origin, n, nil, ev)
+}
+
+func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, ev *envelope.Event) error {
+	p.origins[origin] = true
+	counts := redact.Counts{}
+	redactEvent(p.red, ev, counts)
+
+	costSource := ""
+	if ev.Kind == envelope.KindModel && ev.CostUSD == nil && ev.Model != "" && ev.InputTokens != nil && ev.OutputTokens != nil {
+		if usd, ok := p.prices.Cost(ev.Model, *ev.InputTokens, *ev.OutputTokens); ok {
+			ev.CostUSD = &usd
+			costSource = "price_table@" + p.prices.Version()
+		}
+	}
+	violations := envelope.Check(ev)
+	if p.opts.Strict && len(violations) > 0 {
+		p.reject(origin, n, raw, "trace contract: "+describe(violations))
+		return nil
+	}
+
+	row := ToRow(ev)
+	if costSource != "" {
+		row.CostSource = costSource
+	}
+	for _, v := range violations {
+		f := v.Field
+		if v.Problem != envelope.ProblemMissing {
+			f += ":" + v.Problem
+		}
+		row.ContractViolations = append(row.ContractViolations, f)
+		p.sum.Violations[string(v.Kind)+"."+f]++
+	}
+	if len(violations) > 0 {
+		p.sum.ViolatingEvents++
+	}
+	if len(counts) > 0 {
+		row.RedactionCounts = make(map[string]uint32, len(counts))
+		for t, c := range counts {
+			row.Redactions += uint32(c)
+			row.RedactionCounts[t] = uint32(c)
+		}
+	}
+	p.sum.Redactions.Add(counts)
+	row.Source = p.opts.Source
+	row.StorageRetention = p.opts.Retention
+	if ev.Kind == envelope.KindPolicy || ev.Kind == envelope.KindApproval {
+		row.StorageRetention = "audit"
+	}
+	row.RetentionDays = RetentionDays[row.StorageRetention]
+	row.IngestID = p.sum.IngestID
+	p.batch = append(p.batch, row)
+	if len(p.batch) >= p.opts.BatchSize {
+		return p.Flush(ctx)
+	}
+	return nil
+}
+
+// Flush hands the pending batch to the Writer and waits until it is stored.
+func (p *Pipeline) Flush(ctx context.Context) error {
+	if len(p.batch) == 0 {
+		return nil
+	}
+	batch := p.batch
+	p.batch = make([]Row, 0, p.opts.BatchSize)
+	dups, err := p.w.Write(ctx, batch, p.opts.Urgent)
+	if err != nil {
+		return err
+	}
+	p.sum.Duplicates += dups
+	p.sum.Accepted += len(batch) - dups
+	return nil
+}
+
+// Close flushes, records the ingest in ingest_log, and returns the summary.
+func (p *Pipeline) Close(ctx context.Context) (Summary, error) {
+	if err := p.Flush(ctx); err != nil {
+		return p.sum, err
+	}
+	if p.sum.Accepted+p.sum.Rejected+p.sum.Duplicates == 0 {
+		return p.sum, nil
+	}
+	return p.sum, p.record(ctx)
+}
+
+// Summary is what the pipeline has done so far.
+func (p *Pipeline) Summary() Summary { return p.sum }
+
+func (p *Pipeline) record(ctx context.Context) error {
+	origin := ""
+	for o := range p.origins {
+		if origin != "" {
+			origin += ", "
+		}
+		origin += o
+	}
+	red := map[string]uint64{}
+	for k, v := range p.sum.Redactions {
+		red[k] = uint64(v)
+	}
+	vio := map[string]uint64{}
+	for k, v := range p.sum.Violations {
+		vio[k] = uint64(v)
+	}
+	err := p.w.conn.Exec(ctx, `INSERT INTO ingest_log (ingest_id, started_at, finished_at, source, origin, accepted, rejected, duplicates, redactions, violations)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.sum.IngestID, p.started, time.Now().UTC(), p.opts.Source, origin,
+		uint64(p.sum.Accepted), uint64(p.sum.Rejected), uint64(p.sum.Duplicates), red, vio)
+	if err != nil {
+		return fmt.Errorf("ingest: record ingest_log: %w", err)
+	}
+	return nil
+}
+
+// reject counts a bad line, keeps its error, and dead-letters it redacted.
+func (p *Pipeline) reject(origin string, n int, raw []byte, reason string) {
+	p.origins[origin] = true
+	le := LineError{Origin: origin, Line: n, Reason: reason}
+	p.sum.Rejected++
+	if len(p.sum.Errors) < MaxErrors {
+		p.sum.Errors = append(p.sum.Errors, le)
+	}
+	p.log.Debug("event rejected", "origin", origin, "line", n, "reason", reason)
+	if p.opts.DeadLetter != nil {
+		rec := struct {
+			LineError
+			Raw string `json:"raw"`
+		}{le, p.red.String(string(trimEOL(raw)), nil)}
+		b, _ := json.Marshal(rec)
+		p.opts.DeadLetter.Write(append(b, '\n'))
+	}
+}
+
+func describe(vs []envelope.Violation) string {
+	s := ""
+	for i, v := range vs {
+		if i > 0 {
+			s += ", "
+		}
+		s += v.Field + " " + v.Problem
+	}
+	return s
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+func trimEOL(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,197 @@
+package ingest
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/evalhouse/evalhouse/ingest/envelope"
+)
+
+// Row is one agent_events row. Field order is the column order of
+// EventColumns; TestRowMatchesSchema keeps the two and the migration in step.
+type Row struct {
+	Tenant, Environment string
+	TS                  time.Time
+	Kind                string
+	EventID             string
+	TraceID             string
+	SpanID              string
+	ParentSpanID        string
+	RunID               string
+	Release             string
+	DurationMS          float64
+	Status              string
+	Dataset             string
+	CaseID              string
+
+	Actor, Task, Input, Output, StopReason string
+
+	Model, PromptVersion, InputRef, OutputStatus string
+	InputTokens, OutputTokens                    uint64
+	CostUSD                                      float64
+	CostSource                                   string
+	LatencyMS                                    float64
+
+	Tool, Args, Authorization string
+	RetryCount                uint32
+	IdempotencyKey            string
+	SideEffect                string
+
+	SourceIDs        []string
+	FreshnessStale   bool
+	FreshnessAgeS    float64
+	AccessDecision   string
+	CitationRequired bool
+
+	Op                          string
+	ReadIDs, WriteIDs           []string
+	RetentionClass, PolicyBasis string
+
+	PolicyVersion, Decision, ReasonCode, Enforcement string
+
+	ApproverRole, Action string
+	ExpiresAt            time.Time
+	Result               string
+
+	Evaluator, EvaluatorVersion string
+	Score, Threshold            float64
+	Passed                      bool
+
+	Attributes string
+
+	ContractViolations []string
+	Redactions         uint32
+	RedactionCounts    map[string]uint32
+	Source             string
+	StorageRetention   string
+	RetentionDays      uint16
+	IngestID           string
+}
+
+// EventColumns are agent_events' columns in Row order (ingested_at is
+// filled by the table's default).
+var EventColumns = []string{
+	"tenant", "environment", "ts", "kind", "event_id", "trace_id", "span_id", "parent_span_id", "run_id",
+	"release", "duration_ms", "status", "dataset", "case_id",
+	"actor", "task", "input", "output", "stop_reason",
+	"model", "prompt_version", "input_ref", "output_status", "input_tokens", "output_tokens", "cost_usd", "cost_source", "latency_ms",
+	"tool", "args", "authorization", "retry_count", "idempotency_key", "side_effect",
+	"source_ids", "freshness_stale", "freshness_age_s", "access_decision", "citation_required",
+	"op", "read_ids", "write_ids", "retention_class", "policy_basis",
+	"policy_version", "decision", "reason_code", "enforcement",
+	"approver_role", "action", "expires_at", "result",
+	"evaluator", "evaluator_version", "score", "threshold", "passed",
+	"attributes",
+	"contract_violations", "redactions", "redaction_counts", "source", "storage_retention", "retention_days", "ingest_id",
+}
+
+// values returns the row's column values in EventColumns order.
+func (r *Row) values() []any {
+	return []any{
+		r.Tenant, r.Environment, r.TS, r.Kind, r.EventID, r.TraceID, r.SpanID, r.ParentSpanID, r.RunID,
+		r.Release, r.DurationMS, r.Status, r.Dataset, r.CaseID,
+		r.Actor, r.Task, r.Input, r.Output, r.StopReason,
+		r.Model, r.PromptVersion, r.InputRef, r.OutputStatus, r.InputTokens, r.OutputTokens, r.CostUSD, r.CostSource, r.LatencyMS,
+		r.Tool, r.Args, r.Authorization, r.RetryCount, r.IdempotencyKey, r.SideEffect,
+		nonNil(r.SourceIDs), r.FreshnessStale, r.FreshnessAgeS, r.AccessDecision, r.CitationRequired,
+		r.Op, nonNil(r.ReadIDs), nonNil(r.WriteIDs), r.RetentionClass, r.PolicyBasis,
+		r.PolicyVersion, r.Decision, r.ReasonCode, r.Enforcement,
+		r.ApproverRole, r.Action, r.ExpiresAt, r.Result,
+		r.Evaluator, r.EvaluatorVersion, r.Score, r.Threshold, r.Passed,
+		r.Attributes,
+		nonNil(r.ContractViolations), r.Redactions, nonNilMap(r.RedactionCounts), r.Source, r.StorageRetention, r.RetentionDays, r.IngestID,
+	}
+}
+
+func nonNilMap(m map[string]uint32) map[string]uint32 {
+	if m == nil {
+		return map[string]uint32{}
+	}
+	return m
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ToRow maps a decoded, redacted event to its row. It is pure: the caller
+// has already filled cost, retention and bookkeeping fields it wants.
+func ToRow(ev *envelope.Event) Row {
+	r := Row{
+		Tenant: ev.Tenant, Environment: ev.Environment, TS: ev.TS.UTC(), Kind: string(ev.Kind),
+		EventID: ev.EventID, TraceID: ev.TraceID, SpanID: ev.SpanID, ParentSpanID: ev.ParentSpanID, RunID: ev.RunID,
+		Release: ev.Release, DurationMS: f64(ev.DurationMS), Status: ev.Status, Dataset: ev.Dataset, CaseID: ev.CaseID,
+
+		Actor: ev.Actor, Task: ev.Task, Input: text(ev.Input), Output: text(ev.Output), StopReason: ev.StopReason,
+
+		Model: ev.Model, PromptVersion: ev.PromptVersion, InputRef: ev.InputRef, OutputStatus: ev.OutputStatus,
+		InputTokens: u64(ev.InputTokens), OutputTokens: u64(ev.OutputTokens), CostUSD: f64(ev.CostUSD), LatencyMS: f64(ev.LatencyMS),
+
+		Tool: ev.Tool, Args: text(ev.Args), Authorization: ev.Authorization, RetryCount: uint32(u64(ev.RetryCount)),
+		IdempotencyKey: ev.IdempotencyKey, SideEffect: ev.SideEffect,
+
+		SourceIDs: ev.SourceIDs, AccessDecision: ev.AccessDecision,
+
+		Op: ev.Op, ReadIDs: ev.ReadIDs, WriteIDs: ev.WriteIDs, RetentionClass: ev.RetentionClass, PolicyBasis: ev.PolicyBasis,
+
+		PolicyVersion: ev.PolicyVersion, Decision: ev.Decision, ReasonCode: ev.ReasonCode, Enforcement: ev.Enforcement,
+
+		ApproverRole: ev.ApproverRole, Action: ev.Action, Result: ev.Result,
+
+		Evaluator: ev.Evaluator, EvaluatorVersion: ev.EvaluatorVersion, Score: f64(ev.Score), Threshold: f64(ev.Threshold),
+	}
+	if ev.CostUSD != nil {
+		r.CostSource = "reported"
+	}
+	if ev.Freshness != nil {
+		r.FreshnessStale, r.FreshnessAgeS = ev.Freshness.Stale, ev.Freshness.AgeS
+	}
+	if ev.CitationRequired != nil {
+		r.CitationRequired = *ev.CitationRequired
+	}
+	if ev.ExpiresAt != nil {
+		r.ExpiresAt = ev.ExpiresAt.UTC()
+	} else {
+		r.ExpiresAt = time.Unix(0, 0).UTC()
+	}
+	if ev.Passed != nil {
+		r.Passed = *ev.Passed
+	}
+	if len(ev.Attributes) > 0 {
+		r.Attributes = text(ev.Attributes)
+	}
+	return r
+}
+
+// text stores a free-form value: strings as they are, anything else as
+// JSON, absent as "".
+func text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+func f64(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func u64(p *int64) uint64 {
+	if p == nil || *p < 0 {
+		return 0
+	}
+	return uint64(*p)
+}

@@ -64,9 +64,10 @@ var (
 	opened *Engine
 )
 
-// Open starts the engine on dataDir, creating it if needed. A process can
-// hold one engine; a second Open of the same directory in the same process
-// returns ErrInUse, as does an Open of a directory another process holds.
+// Open starts the engine on dataDir, creating it if needed. A process holds
+// one engine at a time; a second Open of the same directory in the same
+// process returns ErrInUse, as does an Open of a directory another process
+// holds.
 func Open(dataDir string) (*Engine, error) {
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
@@ -176,8 +177,8 @@ func (e *Engine) queryLocked(query, format string) ([]byte, error) {
 	return out, nil
 }
 
-// Close stops the engine and releases the data directory. The process
-// cannot open another engine afterwards (the library keeps global state).
+// Close stops the engine and releases the data directory; the process may
+// then Open an engine again, on this directory or another.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

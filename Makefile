@@ -39,9 +39,19 @@ $(CHDB_DIR)/libchdb.so:
 	  mv "$(CHDB_DIR)/libchdb.so.part" "$(CHDB_DIR)/libchdb.so"
 	@echo "libchdb: $(CHDB_DIR)/libchdb.so"
 
-demo: build libchdb ## migrate, ingest the support-agent example, print the summary
-	rm -rf .evalhouse/demo
-	./$(BIN) --store $(DEMO_STORE) demo examples/support-agent
+EH := ./$(BIN) --store $(DEMO_STORE)
+
+demo: build libchdb ## migrate, ingest the support-agent example twice, print the summary
+	@rm -rf .evalhouse/demo
+	@echo "== evalhouse migrate"; $(EH) migrate
+	@echo; echo "== evalhouse ingest (two releases of a support agent; secrets planted in both)"
+	$(EH) ingest examples/support-agent/events-2.3.1.ndjson examples/support-agent/events-2.4.0.ndjson
+	@echo; echo "== the same files again: nothing new is stored"
+	$(EH) ingest examples/support-agent/events-2.3.1.ndjson examples/support-agent/events-2.4.0.ndjson
+	$(EH) sql "SELECT count() AS events FROM agent_events"
+	@echo; echo "== a file with a malformed line: the line is named, the rest land"
+	-$(EH) ingest examples/support-agent/malformed.ndjson
+	@echo; echo "== evalhouse report summary"; $(EH) report summary
 
 test: libchdb ## unit and end-to-end tests against the real embedded engine, with -race
 	$(GO) vet ./...

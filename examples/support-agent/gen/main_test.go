@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/evalhouse/evalhouse/ingest/envelope"
+	"github.com/evalhouse/evalhouse/internal/pricing"
+)
+
+const exampleDir = ".."
+
+func generate(t *testing.T) *Output {
+	t.Helper()
+	out, err := Generate()
+	if err != nil {
+		t.Fatalf("Generate: %v", err)
+	}
+	return out
+}
+
+// The committed files are exactly what the generator writes.
+func TestFilesAreUpToDate(t *testing.T) {
+	out := generate(t)
+	for name, want := range out.Files {
+		got, err := os.ReadFile(filepath.Join(exampleDir, name))
+		if err != nil {
+			t.Errorf("%s: %v (run `go run ./examples/support-agent/gen` from the repository root)", name, err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the generator's output: run `go run ./examples/support-agent/gen` from the repository root", name)
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a, b := generate(t), generate(t)
+	if !reflect.DeepEqual(a.Files, b.Files) || a.Summary != b.Summary {
+		t.Fatal("two runs of Generate differ")
+	}
+}
+
+// README.md quotes the printed counts verbatim.
+func TestREADMEQuotesTheCounts(t *testing.T) {
+	out := generate(t)
+	readme, err := os.ReadFile(filepath.Join(exampleDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), out.Summary) {
+		t.Errorf("README.md does not contain the generator's summary verbatim; paste this block into it:\n%s", out.Summary)
+	}
+}
+
+// gen's Event mirrors envelope.Event: same JSON names in the same order.
+func TestEventMirrorsEnvelope(t *testing.T) {
+	tags := func(typ reflect.Type) []string {
+		var out []string
+		for i := 0; i < typ.NumField(); i++ {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			out = append(out, name)
+		}
+		return out
+	}
+	got, want := tags(reflect.TypeOf(Event{})), tags(reflect.TypeOf(envelope.Event{}))
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("gen.Event JSON fields\n  %v\ndo not match envelope.Event's\n  %v", got, want)
+	}
+}
+
+// Every line of the events files decodes as an envelope event of a known kind,
+// and uses only envelope field names.
+func TestEventsDecodeAsEnvelope(t *testing.T) {
+	known := map[string]bool{}
+	typ := reflect.TypeOf(envelope.Event{})
+	for i := 0; i < typ.NumField(); i++ {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		known[name] = true
+	}
+	kinds := map[envelope.Kind]bool{}
+	for _, k := range envelope.Kinds {
+		kinds[k] = true
+	}
+	violations := map[string][]string{}
+	for _, name := range []string{"events-2.3.1.ndjson", "events-2.4.0.ndjson"} {
+		f, err := os.Open(filepath.Join(exampleDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		line := 0
+		for sc.Scan() {
+			line++
+			var raw map[string]json.RawMessage
+			if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
+				t.Fatalf("%s:%d: %v", name, line, err)
+			}
+			for k := range raw {
+				if !known[k] {
+					t.Errorf("%s:%d: field %q is not an envelope field", name, line, k)
+				}
+			}
+			ev, err := envelope.Decode(sc.Bytes())
+			if err != nil {
+				t.Fatalf("%s:%d: %v", name, line, err)
+			}
+			e := *ev
+			if e.Kind == envelope.KindModel && e.CostUSD == nil {
+				// The pipeline prices it; the contract asks for it after that.
+				if usd, ok := pricing.Default().Cost(e.Model, *e.InputTokens, *e.OutputTokens); ok {
+					e.CostUSD = &usd
+				}
+			}
+			for _, v := range envelope.Check(&e) {
+				violations[name] = append(violations[name], v.String())
+			}
+			if !kinds[e.Kind] {
+				t.Errorf("%s:%d: unknown kind %q", name, line, e.Kind)
+			}
+			if e.TS.IsZero() || e.Tenant != "acme" || e.RunID == "" {
+				t.Errorf("%s:%d: missing ts, tenant or run_id", name, line)
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Exactly the planted contract violations, and nothing else.
+	if v := violations["events-2.3.1.ndjson"]; len(v) != 0 {
+		t.Errorf("events-2.3.1.ndjson breaks the trace contract: %v", v)
+	}
+	want := []string{
+		`retrieval event: field "freshness" missing`,
+		`tool event: field "idempotency_key" missing`,
+		`tool event: field "idempotency_key" missing`,
+		`tool event: field "idempotency_key" missing`,
+	}
+	got := violations["events-2.4.0.ndjson"]
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("events-2.4.0.ndjson contract violations:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestMalformedHasOneBadLine(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(exampleDir, "malformed.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("malformed.ndjson has %d lines, want 5", len(lines))
+	}
+	for i, l := range lines {
+		if valid := json.Valid([]byte(l)); valid != (i != 2) {
+			t.Errorf("line %d: valid JSON = %v", i+1, valid)
+		}
+	}
+}
+
+func TestAccidentalCards(t *testing.T) {
+	if !luhn("4111111111111111") || luhn("4111111111111112") {
+		t.Fatal("luhn is wrong")
+	}
+	if got := accidentalCards(`"id":"4111-1111-1111-1111"`, nil); len(got) != 1 {
+		t.Errorf("dashed card not found: %v", got)
+	}
+	if got := accidentalCards(`"ts":"2026-11-20T09:00:00Z","n":1234`, nil); len(got) != 0 {
+		t.Errorf("false positive: %v", got)
+	}
+}

@@ -198,11 +198,8 @@ func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, 
 	redactEvent(p.red, ev, counts)
 
 	costSource := ""
-	if ev.Kind == envelope.KindModel && ev.CostUSD == nil && ev.Model != "" && ev.InputTokens != nil && ev.OutputTokens != nil {
-		if usd, ok := p.prices.Cost(ev.Model, *ev.InputTokens, *ev.OutputTokens); ok {
-			ev.CostUSD = &usd
-			costSource = "price_table@" + p.prices.Version()
-		}
+	if ev.FillCost(p.prices) {
+		costSource = "price_table@" + p.prices.Version()
 	}
 	violations := envelope.Check(ev)
 	if p.opts.Strict && len(violations) > 0 {

@@ -1,0 +1,98 @@
+package httpingest_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/ingest/httpingest"
+	"github.com/evalhouse/evalhouse/internal/storetest"
+	"github.com/evalhouse/evalhouse/schema"
+)
+
+const ev = `{"kind":"policy","trace_id":"t1","span_id":"s1","run_id":"r1","tenant":"acme","environment":"prod","release":"1.0","ts":"2026-11-20T09:00:00Z","duration_ms":3,"status":"ok","policy_version":"p@1","decision":"deny","reason_code":"refund_over_limit","enforcement":"enforced"}`
+
+func server(t *testing.T, cfg httpingest.Config) (*httptest.Server, func(string) uint64) {
+	s := storetest.New(t)
+	if _, err := schema.Migrate(context.Background(), s.Conn, schema.Options{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpingest.New(ingest.NewWriter(s.Conn, 0, 0), cfg, nil))
+	t.Cleanup(srv.Close)
+	return srv, func(q string) uint64 {
+		var n uint64
+		if err := s.Conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+}
+
+func do(t *testing.T, req *http.Request) (int, httpingest.Response, http.Header) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r httpingest.Response
+	json.NewDecoder(resp.Body).Decode(&r)
+	return resp.StatusCode, r, resp.Header
+}
+
+func TestGzipBodyAndStrict(t *testing.T) {
+	srv, count := server(t, httpingest.Config{})
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(ev + "\n"))
+	zw.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/events", &gz)
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	code, r, _ := do(t, req)
+	if code != 200 || r.Accepted != 1 {
+		t.Fatalf("gzip POST: %d %+v", code, r)
+	}
+	if n := count("SELECT count() FROM agent_events"); n != 1 {
+		t.Fatalf("stored %d", n)
+	}
+	// ?strict=true rejects a contract breach: nothing usable → 400.
+	bad := strings.Replace(ev, `"enforcement":"enforced"`, `"enforcement":""`, 1)
+	req, _ = http.NewRequest("POST", srv.URL+"/v1/events?strict=true", strings.NewReader(bad))
+	code, r, _ = do(t, req)
+	if code != 400 || r.Rejected != 1 || !strings.Contains(r.Errors[0].Reason, "enforcement missing") {
+		t.Fatalf("strict POST: %d %+v", code, r)
+	}
+}
+
+func TestMethodAndContentType(t *testing.T) {
+	srv, _ := server(t, httpingest.Config{})
+	req, _ := http.NewRequest("GET", srv.URL+"/v1/events", nil)
+	if code, _, h := do(t, req); code != 405 || h.Get("Allow") != "POST" {
+		t.Fatalf("GET: %d", code)
+	}
+	req, _ = http.NewRequest("POST", srv.URL+"/v1/events", strings.NewReader(ev))
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	if code, _, _ := do(t, req); code != 415 {
+		t.Fatalf("protobuf body: %d", code)
+	}
+}
+
+// When the store fails, the request gets 503 with Retry-After, never 200.
+func TestStoreFailureIs503(t *testing.T) {
+	s := storetest.New(t)
+	// No schema: the insert fails.
+	srv := httptest.NewServer(httpingest.New(ingest.NewWriter(s.Conn, 0, 0), httpingest.Config{}, nil))
+	defer srv.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/events", strings.NewReader(ev+"\n"))
+	code, r, h := do(t, req)
+	if code != 503 || h.Get("Retry-After") == "" || r.Error == "" {
+		t.Fatalf("store down: %d %+v", code, r)
+	}
+}

@@ -14,7 +14,7 @@ export CHDB_LIB_PATH := $(LIBCHDB)
 
 DEMO_STORE    ?= embedded://.evalhouse/demo
 
-.PHONY: all build libchdb demo test test-short bench fuzz vet clean help
+.PHONY: all build libchdb tools demo test bench fuzz clean help
 
 all: build
 
@@ -41,6 +41,12 @@ $(CHDB_DIR)/libchdb.so:
 
 EH := ./$(BIN) --store $(DEMO_STORE)
 
+# Debian packages tests need: xmllint validates JUnit output against its schema.
+tools:
+	@command -v xmllint >/dev/null || { echo "installing libxml2-utils (xmllint)"; \
+	  (apt-get update -qq && apt-get install -y -qq libxml2-utils) >/dev/null || \
+	  { echo "could not install libxml2-utils; install it (it provides xmllint)" >&2; exit 1; }; }
+
 demo: build libchdb ## migrate, ingest the support-agent example twice, print the summary
 	@rm -rf .evalhouse/demo
 	@echo "== evalhouse migrate"; $(EH) migrate
@@ -53,7 +59,7 @@ demo: build libchdb ## migrate, ingest the support-agent example twice, print th
 	-$(EH) ingest examples/support-agent/malformed.ndjson
 	@echo; echo "== evalhouse report summary"; $(EH) report summary
 
-test: libchdb ## unit and end-to-end tests against the real embedded engine, with -race
+test: libchdb tools ## unit and end-to-end tests against the real embedded engine, with -race
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
 

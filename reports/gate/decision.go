@@ -1,0 +1,115 @@
+package gate
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Warn is a check's status when a non-blocking check is breached.
+const Warn = "warn"
+
+// Decision is the gate's answer and its evidence.
+type Decision struct {
+	Verdict        string          `json:"verdict"`
+	ExitCode       int             `json:"exit_code"`
+	Reasons        []string        `json:"reasons,omitempty"`
+	DecidedAt      time.Time       `json:"decided_at"`
+	Commit         string          `json:"commit,omitempty"`
+	Owner          string          `json:"owner,omitempty"`
+	Release        string          `json:"release"`
+	Dataset        string          `json:"dataset"`
+	DatasetName    string          `json:"dataset_name,omitempty"`
+	DatasetVersion uint32          `json:"dataset_version,omitempty"`
+	DatasetHash    string          `json:"dataset_hash,omitempty"`
+	ChangeTypes    []string        `json:"change_types,omitempty"`
+	Rules          []RuleRef       `json:"rules,omitempty"`
+	Checks         []CheckResult   `json:"checks,omitempty"`
+	Cases          CaseCoverage    `json:"cases"`
+	Contract       ContractResult  `json:"trace_contract"`
+	Baseline       *BaselineResult `json:"baseline,omitempty"`
+	FixturesSince  uint32          `json:"fixtures_since_version,omitempty"`
+	FixturesAdded  []Fixture       `json:"fixtures_added,omitempty"`
+	holds          []string
+}
+
+// RuleRef is a rule and the version whose results were read.
+type RuleRef struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+}
+
+// CheckResult is one check's outcome.
+type CheckResult struct {
+	Name        string    `json:"name"`
+	Kind        string    `json:"kind"` // rule | metric
+	RuleVersion string    `json:"rule_version,omitempty"`
+	Blocking    bool      `json:"blocking"`
+	Status      string    `json:"status"` // pass | fail | warn | hold
+	Observed    float64   `json:"observed"`
+	Threshold   float64   `json:"threshold"`
+	Total       int       `json:"total,omitempty"`
+	Failures    int       `json:"failures,omitempty"`
+	Message     string    `json:"message"`
+	WorstCases  []CaseRef `json:"worst_cases,omitempty"`
+}
+
+// CaseRef points at one failing case.
+type CaseRef struct {
+	CaseID  string  `json:"case_id"`
+	RunID   string  `json:"run_id"`
+	TraceID string  `json:"trace_id"`
+	Score   float64 `json:"score"`
+	Why     string  `json:"why"`
+}
+
+// CaseCoverage says how many of the dataset's cases were scored.
+type CaseCoverage struct {
+	Expected     int      `json:"expected"`
+	Scored       int      `json:"scored"`
+	MissingCount int      `json:"missing_count"`
+	Missing      []string `json:"missing,omitempty"`
+}
+
+// ContractResult is the trace contract over the evaluated runs.
+type ContractResult struct {
+	Result     string        `json:"result"`
+	Violations int           `json:"violations"`
+	ByField    []ContractGap `json:"by_field,omitempty"`
+}
+
+// ContractGap counts events of a kind missing (or misstating) a field.
+type ContractGap struct {
+	Kind   string `json:"kind" ch:"kind"`
+	Field  string `json:"field" ch:"field"`
+	Events uint64 `json:"events" ch:"events"`
+}
+
+func (c ContractResult) describe() string {
+	parts := make([]string, 0, len(c.ByField))
+	for _, g := range c.ByField {
+		what := "lack " + g.Field
+		if f, ok := strings.CutSuffix(g.Field, ":invalid"); ok {
+			what = "have an invalid " + f
+		}
+		parts = append(parts, fmt.Sprintf("%d %s events %s", g.Events, g.Kind, what))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// BaselineResult compares rule pass rates with a baseline release.
+type BaselineResult struct {
+	Release string  `json:"release"`
+	MaxDrop float64 `json:"max_drop"`
+	Status  string  `json:"status"`
+	Deltas  []Delta `json:"deltas,omitempty"`
+}
+
+// Delta is one rule's pass rate against the baseline's.
+type Delta struct {
+	Rule     string  `json:"rule"`
+	Current  float64 `json:"current"`
+	Baseline float64 `json:"baseline"`
+	Change   float64 `json:"change"`
+	Breached bool    `json:"breached"`
+}

@@ -1,0 +1,357 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Verdicts and their exit codes.
+const (
+	Pass  = "pass"  // 0: every blocking check met on complete evidence
+	Fail  = "fail"  // 1: a blocking check breached
+	Hold  = "hold"  // 2: evidence incomplete
+	Error = "error" // 3: the gate could not be evaluated
+)
+
+// ExitCode maps a verdict to the process exit code CI sees.
+func ExitCode(verdict string) int {
+	switch verdict {
+	case Pass:
+		return 0
+	case Fail:
+		return 1
+	case Hold:
+		return 2
+	}
+	return 3
+}
+
+// Dataset is the resolved dataset version the gate judges on.
+type Dataset struct {
+	Name    string
+	Version uint32
+	Hash    string
+	CaseIDs []string
+	// Fixtures are the version's cases promoted from incidents.
+	Fixtures []Fixture
+}
+
+// Ref is "name@vN".
+func (d Dataset) Ref() string { return fmt.Sprintf("%s@v%d", d.Name, d.Version) }
+
+// Fixture is a case promoted from an incident.
+type Fixture struct {
+	CaseID   string `json:"case_id"`
+	Incident string `json:"incident"`
+	TraceID  string `json:"trace_id"`
+	AddedIn  uint32 `json:"added_in_version"`
+}
+
+// Rule is what the gate knows of a rule from the rules directory.
+type Rule struct {
+	ID, Version, Severity string
+	AppliesTo             []string
+}
+
+// Inputs are what the caller resolved before the gate runs.
+type Inputs struct {
+	Dataset Dataset
+	// Rules by id, from the rules directory. Checks naming a rule not here
+	// are an error; results of other rule versions are not counted.
+	Rules map[string]Rule
+	// FixturesSince lists fixtures added after this dataset version (0: the previous one).
+	FixturesSince uint32
+}
+
+// Options come from the command line and override the config.
+type Options struct {
+	Release     string   // overrides config release
+	Baseline    string   // overrides baseline.release
+	ChangeTypes []string // only these change types' rules block
+	Commit      string
+	Owner       string
+	Now         func() time.Time
+}
+
+// Evaluate runs the gate. A returned error means the store failed; every
+// other problem is in the Decision (verdict error or hold) with its reason.
+func Evaluate(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opts Options) (*Decision, error) {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	d := &Decision{
+		DecidedAt: now().UTC(), Commit: opts.Commit, Owner: firstNonEmpty(opts.Owner, cfg.Owner),
+		Release: firstNonEmpty(opts.Release, cfg.Release), Dataset: in.Dataset.Ref(), DatasetName: in.Dataset.Name,
+		DatasetVersion: in.Dataset.Version, DatasetHash: in.Dataset.Hash, ChangeTypes: opts.ChangeTypes,
+	}
+	if d.Release == "" {
+		return d.errorf("no release: set release in the gate config or pass --release"), nil
+	}
+	for _, ct := range opts.ChangeTypes {
+		if !slices.Contains(ChangeTypes, ct) {
+			return d.errorf("--change-type %q: unknown (known: %s)", ct, strings.Join(ChangeTypes, ", ")), nil
+		}
+	}
+	for _, ch := range cfg.Checks {
+		if ch.Rule != "" {
+			if _, ok := in.Rules[ch.Rule]; !ok {
+				return d.errorf("check %q names rule %q, which is not in the rules directory", ch.Name(), ch.Rule), nil
+			}
+		}
+	}
+	ids := make([]string, 0, len(in.Rules))
+	for id := range in.Rules {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		d.Rules = append(d.Rules, RuleRef{ID: id, Version: in.Rules[id].Version})
+	}
+
+	cur, err := loadResults(ctx, conn, in, d.Release)
+	if err != nil {
+		return nil, err
+	}
+	metrics, contract, err := loadRunMetrics(ctx, conn, in.Dataset.Ref(), d.Release)
+	if err != nil {
+		return nil, err
+	}
+	d.Contract = contract
+
+	// Evidence completeness.
+	d.Cases = CaseCoverage{Expected: len(in.Dataset.CaseIDs), Scored: len(cur.scoredCases)}
+	for _, id := range in.Dataset.CaseIDs {
+		if !cur.scoredCases[id] {
+			d.Cases.MissingCount++
+			if len(d.Cases.Missing) < 20 {
+				d.Cases.Missing = append(d.Cases.Missing, id)
+			}
+		}
+	}
+	if d.Cases.MissingCount > 0 {
+		d.hold("%d of %d dataset cases have no scored run for release %s (e.g. %s)",
+			d.Cases.MissingCount, d.Cases.Expected, d.Release, strings.Join(d.Cases.Missing[:min(3, len(d.Cases.Missing))], ", "))
+	}
+	if d.Cases.Scored < cfg.MinCases {
+		d.hold("%d scored cases, fewer than min_cases %d", d.Cases.Scored, cfg.MinCases)
+	}
+	if d.Contract.Violations > 0 {
+		d.Contract.Result = Hold
+		d.hold("trace contract: %s", d.Contract.describe())
+	} else {
+		d.Contract.Result = Pass
+	}
+
+	blocking := blockingRules(cfg, opts.ChangeTypes)
+	for _, ch := range cfg.Checks {
+		d.Checks = append(d.Checks, evalCheck(ch, in, cur, metrics, blocking))
+	}
+	if cfg.Baseline != nil || opts.Baseline != "" {
+		if err := d.compareBaseline(ctx, conn, cfg, in, opts, cur); err != nil {
+			return nil, err
+		}
+	}
+	since := in.FixturesSince
+	if since == 0 && in.Dataset.Version > 0 {
+		since = in.Dataset.Version - 1
+	}
+	d.FixturesSince = since
+	for _, f := range in.Dataset.Fixtures {
+		if f.AddedIn > since {
+			d.FixturesAdded = append(d.FixturesAdded, f)
+		}
+	}
+	d.settle()
+	return d, nil
+}
+
+// blockingRules says which rules block: all, or with --change-type only
+// those the config maps the listed change types to. nil means all.
+func blockingRules(cfg *Config, types []string) map[string]bool {
+	if len(types) == 0 {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, t := range types {
+		for _, r := range cfg.ChangeTypes[t] {
+			out[r] = true
+		}
+	}
+	return out
+}
+
+func evalCheck(ch Check, in Inputs, cur *results, m runMetrics, blocking map[string]bool) CheckResult {
+	cr := CheckResult{Name: ch.Name(), Blocking: true}
+	if ch.Metric != "" {
+		cr.Kind = "metric"
+		v, ok := m.value(ch.Metric)
+		cr.Observed = v
+		switch {
+		case !ok:
+			cr.Status, cr.Message = Hold, "no runs to measure "+ch.Metric+" on"
+		case ch.Max != nil && v > *ch.Max:
+			cr.Status, cr.Threshold, cr.Message = Fail, *ch.Max, fmt.Sprintf("%s = %.6g, above max %.6g", ch.Metric, v, *ch.Max)
+		case ch.Min != nil && v < *ch.Min:
+			cr.Status, cr.Threshold, cr.Message = Fail, *ch.Min, fmt.Sprintf("%s = %.6g, below min %.6g", ch.Metric, v, *ch.Min)
+		default:
+			cr.Status, cr.Message = Pass, fmt.Sprintf("%s = %.6g", ch.Metric, v)
+			if ch.Max != nil {
+				cr.Threshold = *ch.Max
+			} else {
+				cr.Threshold = *ch.Min
+			}
+		}
+		return cr
+	}
+	cr.Kind = "rule"
+	rule := in.Rules[ch.Rule]
+	cr.RuleVersion = rule.Version
+	if rule.Severity == "warning" || (blocking != nil && !blocking[ch.Rule]) {
+		cr.Blocking = false
+	}
+	agg, ok := cur.byRule[ch.Rule]
+	if !ok || agg.total == 0 {
+		cr.Status = Hold
+		cr.Message = fmt.Sprintf("rule %s (version %s) has no results for this release and dataset version: run `evalhouse eval` first", ch.Rule, rule.Version)
+		return cr
+	}
+	cr.Total, cr.Failures = agg.total, agg.total-agg.passed
+	cr.Observed = float64(agg.passed) / float64(agg.total)
+	cr.WorstCases = agg.worst
+	breached := []string{}
+	if ch.MinPassRate != nil {
+		cr.Threshold = *ch.MinPassRate
+		if cr.Observed < *ch.MinPassRate {
+			breached = append(breached, fmt.Sprintf("pass rate %.3f below %.3f", cr.Observed, *ch.MinPassRate))
+		}
+	}
+	if ch.MaxFailures != nil {
+		if ch.MinPassRate == nil {
+			cr.Threshold = float64(*ch.MaxFailures)
+		}
+		if cr.Failures > *ch.MaxFailures {
+			breached = append(breached, fmt.Sprintf("%d failures, more than %d allowed", cr.Failures, *ch.MaxFailures))
+		}
+	}
+	cr.Message = fmt.Sprintf("%d of %d passed", agg.passed, agg.total)
+	if len(breached) == 0 {
+		cr.Status = Pass
+		return cr
+	}
+	cr.Message += ": " + strings.Join(breached, "; ")
+	cr.Status = Fail
+	if !cr.Blocking {
+		cr.Status = Warn
+	}
+	return cr
+}
+
+func (d *Decision) compareBaseline(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opts Options, cur *results) error {
+	b := &BaselineResult{Release: opts.Baseline}
+	maxDrop := 0.0
+	if cfg.Baseline != nil {
+		if b.Release == "" {
+			b.Release = cfg.Baseline.Release
+		}
+		maxDrop = cfg.Baseline.MaxDrop
+	}
+	b.MaxDrop = maxDrop
+	d.Baseline = b
+	base, err := loadResults(ctx, conn, in, b.Release)
+	if err != nil {
+		return err
+	}
+	if len(base.byRule) == 0 {
+		b.Status = Hold
+		d.hold("baseline release %s has no results on %s", b.Release, in.Dataset.Ref())
+		return nil
+	}
+	b.Status = Pass
+	for _, ch := range cfg.Checks {
+		if ch.Rule == "" {
+			continue
+		}
+		ca, okc := cur.byRule[ch.Rule]
+		ba, okb := base.byRule[ch.Rule]
+		if !okc || !okb || ca.total == 0 || ba.total == 0 {
+			continue
+		}
+		delta := Delta{Rule: ch.Rule, Current: float64(ca.passed) / float64(ca.total), Baseline: float64(ba.passed) / float64(ba.total)}
+		delta.Change = delta.Current - delta.Baseline
+		if -delta.Change > maxDrop+1e-12 {
+			delta.Breached = true
+			b.Status = Fail
+		}
+		b.Deltas = append(b.Deltas, delta)
+	}
+	return nil
+}
+
+// settle derives the verdict: a breached blocking check fails; otherwise
+// incomplete evidence holds; otherwise it passes.
+func (d *Decision) settle() {
+	failed := false
+	for _, c := range d.Checks {
+		switch {
+		case c.Status == Fail && c.Blocking:
+			failed = true
+			d.Reasons = append(d.Reasons, fmt.Sprintf("%s failed: %s", c.Name, c.Message))
+		case c.Status == Hold && c.Blocking:
+			d.hold("%s: %s", c.Name, c.Message)
+		}
+	}
+	if d.Baseline != nil && d.Baseline.Status == Fail {
+		failed = true
+		for _, x := range d.Baseline.Deltas {
+			if x.Breached {
+				d.Reasons = append(d.Reasons, fmt.Sprintf("rule %s pass rate fell %.3f against %s (max_drop %.3f)", x.Rule, -x.Change, d.Baseline.Release, d.Baseline.MaxDrop))
+			}
+		}
+	}
+	switch {
+	case failed:
+		d.Verdict = Fail
+	case len(d.holds) > 0:
+		d.Verdict = Hold
+	default:
+		d.Verdict = Pass
+	}
+	d.Reasons = append(d.Reasons, d.holds...)
+	d.ExitCode = ExitCode(d.Verdict)
+}
+
+func (d *Decision) hold(format string, args ...any) {
+	d.holds = append(d.holds, fmt.Sprintf(format, args...))
+}
+
+func (d *Decision) errorf(format string, args ...any) *Decision {
+	d.Verdict, d.ExitCode = Error, 3
+	d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...))
+	return d
+}
+
+// Errored returns a decision with verdict error, for failures before the
+// gate could run (bad config, unknown dataset, rules that don't compile).
+func Errored(cfg *Config, opts Options, err error) *Decision {
+	d := &Decision{DecidedAt: time.Now().UTC(), Commit: opts.Commit}
+	if cfg != nil {
+		d.Owner, d.Release, d.Dataset = firstNonEmpty(opts.Owner, cfg.Owner), firstNonEmpty(opts.Release, cfg.Release), cfg.Dataset
+	}
+	return d.errorf("%v", err)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}

@@ -1,0 +1,249 @@
+package gate
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteJSON writes the decision as indented JSON.
+func (d *Decision) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(d)
+}
+
+var verdictMark = map[string]string{Pass: "✅ PASS", Fail: "❌ FAIL", Hold: "⏸ HOLD", Error: "⚠ ERROR"}
+
+// WriteText writes the terminal summary.
+func (d *Decision) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "gate %s: release %s on %s (exit %d)\n", strings.ToUpper(d.Verdict), d.Release, d.Dataset, d.ExitCode)
+	if d.Owner != "" || d.Commit != "" {
+		fmt.Fprintf(&b, "  owner %s, commit %s\n", orDash(d.Owner), orDash(d.Commit))
+	}
+	for _, r := range d.Reasons {
+		fmt.Fprintf(&b, "  - %s\n", r)
+	}
+	if len(d.Checks) > 0 {
+		b.WriteString("  checks:\n")
+	}
+	for _, c := range d.Checks {
+		block := ""
+		if !c.Blocking {
+			block = " (non-blocking)"
+		}
+		fmt.Fprintf(&b, "    %-5s %s%s: %s\n", c.Status, c.Name, block, c.Message)
+		for _, wc := range c.WorstCases {
+			fmt.Fprintf(&b, "          case %s  trace %s  %s\n", wc.CaseID, wc.TraceID, wc.Why)
+		}
+	}
+	if d.Verdict != Error {
+		fmt.Fprintf(&b, "  cases: %d of %d scored", d.Cases.Scored, d.Cases.Expected)
+		if d.Cases.MissingCount > 0 {
+			fmt.Fprintf(&b, ", %d missing", d.Cases.MissingCount)
+		}
+		fmt.Fprintf(&b, "\n  trace contract: %s", d.Contract.Result)
+		if d.Contract.Violations > 0 {
+			fmt.Fprintf(&b, " (%s)", d.Contract.describe())
+		}
+		b.WriteString("\n")
+	}
+	if d.Baseline != nil {
+		fmt.Fprintf(&b, "  baseline %s: %s\n", d.Baseline.Release, d.Baseline.Status)
+		for _, x := range d.Baseline.Deltas {
+			fmt.Fprintf(&b, "    %s %.3f → %.3f (%+.3f)\n", x.Rule, x.Baseline, x.Current, x.Change)
+		}
+	}
+	for _, f := range d.FixturesAdded {
+		fmt.Fprintf(&b, "  new fixture %s from incident %s (trace %s, v%d)\n", f.CaseID, f.Incident, f.TraceID, f.AddedIn)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteMarkdown writes the evidence for a pull-request comment or
+// $GITHUB_STEP_SUMMARY.
+func (d *Decision) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Release gate: %s — `%s` on `%s`\n\n", verdictMark[d.Verdict], md(d.Release), md(d.Dataset))
+	fmt.Fprintf(&b, "| | |\n|---|---|\n| verdict | **%s** (exit %d) |\n| release owner | %s |\n| commit | `%s` |\n| dataset | `%s` (hash `%.12s`) |\n| decided | %s |\n",
+		d.Verdict, d.ExitCode, md(orDash(d.Owner)), md(orDash(d.Commit)), md(d.Dataset), d.DatasetHash, d.DecidedAt.Format("2006-01-02 15:04:05Z"))
+	if d.Verdict != Error {
+		fmt.Fprintf(&b, "| cases scored | %d of %d |\n| trace contract | %s |\n", d.Cases.Scored, d.Cases.Expected, d.Contract.Result)
+	}
+	if len(d.Reasons) > 0 {
+		b.WriteString("\n### Why\n\n")
+		for _, r := range d.Reasons {
+			fmt.Fprintf(&b, "- %s\n", md(r))
+		}
+	}
+	if len(d.Checks) > 0 {
+		b.WriteString("\n### Checks\n\n| status | check | blocking | observed | threshold | detail |\n|---|---|---|---|---|---|\n")
+		for _, c := range d.Checks {
+			fmt.Fprintf(&b, "| %s | %s | %v | %.4g | %.4g | %s |\n", c.Status, md(c.Name), c.Blocking, c.Observed, c.Threshold, md(c.Message))
+		}
+		for _, c := range d.Checks {
+			if len(c.WorstCases) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "\n<details><summary>%s: worst cases</summary>\n\n| case | trace | why |\n|---|---|---|\n", md(c.Name))
+			for _, wc := range c.WorstCases {
+				fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", md(wc.CaseID), md(wc.TraceID), md(wc.Why))
+			}
+			b.WriteString("\n</details>\n")
+		}
+	}
+	if d.Contract.Violations > 0 {
+		b.WriteString("\n### Trace contract\n\n| kind | field | events |\n|---|---|---|\n")
+		for _, g := range d.Contract.ByField {
+			fmt.Fprintf(&b, "| %s | %s | %d |\n", md(g.Kind), md(g.Field), g.Events)
+		}
+	}
+	if d.Baseline != nil {
+		fmt.Fprintf(&b, "\n### Against baseline `%s` (%s, max drop %.3f)\n\n| rule | baseline | now | change |\n|---|---|---|---|\n", md(d.Baseline.Release), d.Baseline.Status, d.Baseline.MaxDrop)
+		for _, x := range d.Baseline.Deltas {
+			fmt.Fprintf(&b, "| %s | %.3f | %.3f | %+.3f |\n", md(x.Rule), x.Baseline, x.Current, x.Change)
+		}
+	}
+	if len(d.FixturesAdded) > 0 {
+		fmt.Fprintf(&b, "\n### Fixtures added since v%d\n\n| case | incident | trace |\n|---|---|---|\n", d.FixturesSince)
+		for _, f := range d.FixturesAdded {
+			fmt.Fprintf(&b, "| `%s` | %s | `%s` |\n", md(f.CaseID), md(f.Incident), md(f.TraceID))
+		}
+	}
+	if len(d.Rules) > 0 {
+		b.WriteString("\n<details><summary>Rule versions</summary>\n\n")
+		for _, r := range d.Rules {
+			fmt.Fprintf(&b, "- `%s` %s\n", md(r.ID), r.Version)
+		}
+		b.WriteString("\n</details>\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func md(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// JUnit XML, in the shape of the widely used JUnit/Ant schema.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Skipped   *junitMessage `xml:"skipped"`
+	Error     *junitMessage `xml:"error"`
+	Failure   *junitMessage `xml:"failure"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Body    string `xml:",chardata"`
+}
+
+// WriteJUnit writes one testcase per check, plus the evidence checks
+// (cases, trace contract, baseline). A breached check is a failure carrying
+// its worst cases; a hold is an error (evidence incomplete); a non-blocking
+// breach is reported in system-out and passes.
+func (d *Decision) WriteJUnit(w io.Writer) error {
+	s := junitSuite{Name: "evalhouse gate " + d.Dataset, Time: "0", Timestamp: d.DecidedAt.Format("2006-01-02T15:04:05")}
+	for _, p := range [][2]string{{"verdict", d.Verdict}, {"release", d.Release}, {"dataset", d.Dataset},
+		{"dataset_hash", d.DatasetHash}, {"owner", d.Owner}, {"commit", d.Commit}} {
+		s.Properties = append(s.Properties, junitProperty{Name: p[0], Value: p[1]})
+	}
+	class := "gate." + d.Release
+	add := func(name, status, msg, body string) {
+		c := junitCase{Name: name, Classname: class, Time: "0"}
+		switch status {
+		case Fail:
+			c.Failure = &junitMessage{Message: msg, Type: "threshold", Body: body}
+			s.Failures++
+		case Hold:
+			c.Error = &junitMessage{Message: msg, Type: "incomplete_evidence", Body: body}
+			s.Errors++
+		case Error:
+			c.Error = &junitMessage{Message: msg, Type: "gate_error", Body: body}
+			s.Errors++
+		default:
+			c.SystemOut = msg
+		}
+		s.Cases = append(s.Cases, c)
+		s.Tests++
+	}
+	if d.Verdict == Error {
+		add("gate", Error, strings.Join(d.Reasons, "; "), "")
+	}
+	for _, c := range d.Checks {
+		var body strings.Builder
+		for _, wc := range c.WorstCases {
+			fmt.Fprintf(&body, "case %s trace %s run %s: %s\n", wc.CaseID, wc.TraceID, wc.RunID, wc.Why)
+		}
+		status := c.Status
+		if !c.Blocking && status != Pass {
+			status = Warn
+		}
+		add(c.Name, status, c.Message, body.String())
+	}
+	if d.Verdict != Error {
+		st, msg := Pass, fmt.Sprintf("%d of %d cases scored", d.Cases.Scored, d.Cases.Expected)
+		if d.Cases.MissingCount > 0 {
+			st, msg = Hold, msg+"; missing: "+strings.Join(d.Cases.Missing, ", ")
+		}
+		add("dataset cases scored", st, msg, "")
+		msg = "no violations"
+		if d.Contract.Violations > 0 {
+			msg = d.Contract.describe()
+		}
+		add("trace contract", d.Contract.Result, msg, "")
+	}
+	if d.Baseline != nil {
+		add("baseline "+d.Baseline.Release, d.Baseline.Status, fmt.Sprintf("max drop %.3f", d.Baseline.MaxDrop), "")
+	}
+	doc := junitSuites{Name: "evalhouse", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Suites: []junitSuite{s}}
+	io.WriteString(w, xml.Header)
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,81 @@
+package gate
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Handler serves gate decisions for CI systems that query instead of
+// running the binary:
+//
+//	GET  /v1/gates?release=R[&dataset=NAME[@vN]]  the last stored decision (404 if none)
+//	POST /v1/gates[?release=R&baseline=B&change_type=prompt,tool&commit=SHA&owner=O]
+//	     body: a gate config (YAML or JSON); evaluates, stores and returns the decision
+//
+// The HTTP status is 200 whenever a decision was made, whatever its verdict;
+// the verdict and exit_code are in the body. Rule directories in posted
+// configs resolve against the server's working directory.
+func Handler(conn driver.Conn) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		switch r.Method {
+		case http.MethodGet:
+			rel := q.Get("release")
+			if rel == "" {
+				httpError(w, http.StatusBadRequest, "release is required")
+				return
+			}
+			d, err := Last(r.Context(), conn, rel, q.Get("dataset"))
+			if err != nil {
+				httpError(w, http.StatusServiceUnavailable, err.Error())
+				return
+			}
+			if d == nil {
+				httpError(w, http.StatusNotFound, "no gate decision for release "+rel)
+				return
+			}
+			writeJSON(w, d)
+		case http.MethodPost:
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err != nil {
+				httpError(w, http.StatusBadRequest, err.Error())
+				return
+			}
+			opts := Options{Release: q.Get("release"), Baseline: q.Get("baseline"), Commit: q.Get("commit"), Owner: q.Get("owner")}
+			if ct := q.Get("change_type"); ct != "" {
+				opts.ChangeTypes = strings.Split(ct, ",")
+			}
+			cfg, err := ParseConfig(body)
+			if err != nil {
+				writeJSON(w, Errored(nil, opts, err))
+				return
+			}
+			d, err := Run(r.Context(), conn, cfg, opts)
+			if d == nil {
+				httpError(w, http.StatusServiceUnavailable, err.Error())
+				return
+			}
+			writeJSON(w, d)
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			httpError(w, http.StatusMethodNotAllowed, "use GET or POST")
+		}
+	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func httpError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}

@@ -90,6 +90,8 @@ type Pipeline struct {
 	started time.Time
 	origins map[string]bool
 	log     *slog.Logger
+
+	inflight chan writeOutcome // the batch being written in the background
 }
 
 // NewPipeline returns a pipeline writing through w.
@@ -192,6 +194,104 @@ func (p *Pipeline) Event(ctx context.Context, origin string, n int, ev *envelope
 	return p.event(ctx, origin, n, nil, ev)
 }
 
+// Row passes on one row a store exported, for sources that restore whole
+// rows (ingest/parquet). Its text is redacted again (redaction is
+// idempotent: only new findings count, added to the row's own counts),
+// and what its first ingest recorded is kept: cost_usd and cost_source,
+// contract_violations, source, storage_retention, retention_days and
+// ingest_id, filled as for an event only where empty. A row without a
+// known kind, a ts or an event_id, or with an unknown storage_retention, is
+// rejected; under Strict, so is one with contract violations. Duplicates
+// are dropped as for events. The pipeline owns row, its slices and map
+// included, after the call.
+func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error {
+	p.origins[origin] = true
+	reason := ""
+	switch {
+	case row.Kind == "":
+		reason = `field "kind": missing`
+	case !envelope.ValidKind(envelope.Kind(row.Kind)):
+		reason = `field "kind": not one of run, model, tool, retrieval, memory, policy, approval, eval`
+	case row.TS.IsZero():
+		reason = `field "ts": missing`
+	case row.EventID == "":
+		reason = `field "event_id": missing`
+	case p.opts.Strict && len(row.ContractViolations) > 0:
+		reason = fmt.Sprintf("trace contract: %d violation(s) recorded", len(row.ContractViolations))
+	}
+	if row.StorageRetention == "" {
+		row.StorageRetention = p.opts.Retention
+		if row.Kind == string(envelope.KindPolicy) || row.Kind == string(envelope.KindApproval) {
+			row.StorageRetention = "audit"
+		}
+	}
+	days, ok := RetentionDays[row.StorageRetention]
+	if !ok && reason == "" {
+		reason = `field "storage_retention": not one of short, standard, long, audit`
+	}
+	if reason != "" {
+		p.reject(origin, n, nil, reason)
+		return nil
+	}
+	if row.RetentionDays == 0 {
+		row.RetentionDays = days
+	}
+	if row.Source == "" {
+		row.Source = p.opts.Source
+	}
+	if row.IngestID == "" {
+		row.IngestID = p.sum.IngestID
+	}
+	counts := redact.Counts{}
+	redactRow(p.red, &row, counts)
+	if len(counts) > 0 && row.RedactionCounts == nil {
+		row.RedactionCounts = make(map[string]uint32, len(counts))
+	}
+	for t, c := range counts {
+		row.Redactions += uint32(c)
+		row.RedactionCounts[t] += uint32(c)
+	}
+	p.sum.Redactions.Add(counts)
+	for _, v := range row.ContractViolations {
+		p.sum.Violations[row.Kind+"."+v]++
+	}
+	if len(row.ContractViolations) > 0 {
+		p.sum.ViolatingEvents++
+	}
+	p.batch = append(p.batch, row)
+	if len(p.batch) >= p.opts.BatchSize {
+		return p.flushFull(ctx)
+	}
+	return nil
+}
+
+// redactRow scrubs the event content of a row: the same text fields
+// redactEvent scrubs, with the payloads as their stored JSON text.
+func redactRow(r *redact.Redactor, row *Row, c redact.Counts) {
+	for _, s := range []*string{
+		&row.Input, &row.Output, &row.Args, &row.Attributes,
+		&row.EventID, &row.TraceID, &row.SpanID, &row.ParentSpanID, &row.RunID, &row.Tenant, &row.Environment,
+		&row.Release, &row.Status, &row.Dataset, &row.CaseID,
+		&row.Actor, &row.Task, &row.StopReason,
+		&row.Model, &row.PromptVersion, &row.InputRef, &row.OutputStatus,
+		&row.Tool, &row.Authorization, &row.IdempotencyKey, &row.SideEffect,
+		&row.AccessDecision,
+		&row.Op, &row.RetentionClass, &row.PolicyBasis,
+		&row.PolicyVersion, &row.Decision, &row.ReasonCode, &row.Enforcement,
+		&row.ApproverRole, &row.Action, &row.Result,
+		&row.Evaluator, &row.EvaluatorVersion,
+	} {
+		if *s != "" {
+			*s = r.String(*s, c)
+		}
+	}
+	for _, ids := range [][]string{row.SourceIDs, row.ReadIDs, row.WriteIDs} {
+		for i := range ids {
+			ids[i] = r.String(ids[i], c)
+		}
+	}
+}
+
 func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, ev *envelope.Event) error {
 	p.origins[origin] = true
 	counts := redact.Counts{}
@@ -239,13 +339,16 @@ func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, 
 	row.IngestID = p.sum.IngestID
 	p.batch = append(p.batch, row)
 	if len(p.batch) >= p.opts.BatchSize {
-		return p.Flush(ctx)
+		return p.flushFull(ctx)
 	}
 	return nil
 }
 
 // Flush hands the pending batch to the Writer and waits until it is stored.
 func (p *Pipeline) Flush(ctx context.Context) error {
+	if err := p.wait(); err != nil {
+		return err
+	}
 	if len(p.batch) == 0 {
 		return nil
 	}
@@ -257,6 +360,44 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 	}
 	p.sum.Duplicates += dups
 	p.sum.Accepted += len(batch) - dups
+	return nil
+}
+
+// flushFull hands a full batch to the Writer in the background, so the next
+// batch is decoded while this one is inserted; at most one is in flight.
+// Its outcome is collected by the next flushFull or Flush.
+func (p *Pipeline) flushFull(ctx context.Context) error {
+	if err := p.wait(); err != nil {
+		return err
+	}
+	batch := p.batch
+	p.batch = make([]Row, 0, p.opts.BatchSize)
+	done := make(chan writeOutcome, 1)
+	p.inflight = done
+	go func() {
+		dups, err := p.w.Write(ctx, batch, p.opts.Urgent)
+		done <- writeOutcome{rows: len(batch), dups: dups, err: err}
+	}()
+	return nil
+}
+
+type writeOutcome struct {
+	rows, dups int
+	err        error
+}
+
+// wait collects the in-flight write, if any.
+func (p *Pipeline) wait() error {
+	if p.inflight == nil {
+		return nil
+	}
+	o := <-p.inflight
+	p.inflight = nil
+	if o.err != nil {
+		return o.err
+	}
+	p.sum.Duplicates += o.dups
+	p.sum.Accepted += o.rows - o.dups
 	return nil
 }
 

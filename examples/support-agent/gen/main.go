@@ -1,6 +1,7 @@
-// Command gen writes evalhouse's support-bot demo scenario: two releases of a
-// customer-support agent as native envelope events (NDJSON), a malformed
-// file for the ingest error path, and the list of secrets planted in them.
+// Command gen writes evalhouse's support-bot demo scenario: three releases of
+// a customer-support agent as native envelope events (NDJSON): a good
+// baseline, a regression and its fix; a malformed file for the ingest error
+// path; and the list of secrets planted in them.
 //
 // Run it from the repository root:
 //
@@ -46,9 +47,13 @@ const (
 var baseTime = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
 const (
-	tenant      = "acme"
-	actor       = "support-bot"
-	datasetName = "support-bot@v1"
+	tenant    = "acme"
+	actor     = "support-bot"
+	datasetV1 = "support-bot@v1"
+	// support-bot@v2 is v1 plus the case `evalhouse incident promote` made
+	// from 2.4.0's production run p04.
+	datasetV2      = "support-bot@v2"
+	incidentCaseID = "incident-run-2-4-0-p04"
 )
 
 // Freshness mirrors envelope.Freshness.
@@ -377,8 +382,9 @@ func pemBodyLines(p string) []string {
 
 type customer struct{ id, name, email string }
 
-// caseDef is one conversation: a support-bot@v1 dataset case (id c001..c024)
-// or a production conversation (id p01..p04, no dataset).
+// caseDef is one conversation: a support-bot@v1 dataset case (id c001..c024),
+// support-bot@v2's incident case, or a production conversation (id p01..p04,
+// no dataset).
 type caseDef struct {
 	id      string
 	task    string
@@ -390,6 +396,7 @@ type caseDef struct {
 	// Production-only twists, each also a planted secret or an op.
 	bearerJWT, githubToken, slackAttr, awsArgs, pemAttr, resetLinkOut, erasure, outsideWindow bool
 	extraEmail                                                                                string
+	reply                                                                                     string // password_reset: the reply, if not the usual one
 }
 
 func stagingCases(sec secrets) []caseDef {
@@ -454,7 +461,10 @@ func productionCases(release string, sec secrets) []caseDef {
 	c := func(id, task, cid, name, email, ref string, amount float64, channel, msg string) caseDef {
 		return caseDef{id: id, task: task, cust: customer{cid, name, email}, ref: ref, amount: amount, channel: channel, message: msg}
 	}
-	if release == "2.3.1" {
+	switch release {
+	case "2.4.1":
+		return fixProductionCases()
+	case "2.3.1":
 		p1 := c("p01", "refund_request", "cus_TORTEG", "Tomás Ortega", "tomas.ortega@example.net", "ORD-54012", 58.00, "web_chat",
 			"Please refund $58.00 for the damaged lamp in ORD-54012 to my Mastercard "+cardMastercard+", not store credit.")
 		p2 := c("p02", "order_status", "cus_LVOGEL", "Lena Vogel", "lena.vogel@example.com", "ORD-54107", 0, "mobile_app",
@@ -517,6 +527,15 @@ var behaviors = map[string]map[string]behavior{
 		"c021": {retryNoKey: "send_email"},
 		"c022": {approval: "skip"},
 	},
+	// The fix behaves like 2.3.1, and its order lookup for c016 no longer
+	// times out.
+	"2.4.1": {
+		"c005": {approval: "approved"},
+		"c011": {retryWithKey: "issue_refund"},
+		"c015": {approval: "approved"},
+		"c017": {approval: "rejected"},
+		"c022": {approval: "approved"},
+	},
 }
 
 // ---------------------------------------------------------------------------
@@ -526,6 +545,7 @@ type release struct {
 	name       string
 	file       string
 	start      time.Time
+	dataset    string // the dataset version its staging runs execute
 	prompt     string
 	tokenScale float64 // 2.4.0's new system prompt is ~40% longer
 	evalShift  float64
@@ -563,7 +583,7 @@ func (s *scenario) newRun(rel *release, c caseDef, env string, start time.Time) 
 	r.trace = s.traceID()
 	r.root = s.spanID()
 	if env == "staging" {
-		r.dataset, r.caseID = datasetName, c.id
+		r.dataset, r.caseID = rel.dataset, c.id
 	} else {
 		r.b = behavior{} // the twists are dataset-case behaviours
 	}
@@ -861,6 +881,9 @@ func (r *run) play() (reply, stop string) {
 			// 2.4.0's new prompt pastes the reset link into the chat reply.
 			return "Here's your reset link, it's valid for 30 minutes: https://account.acme.example/reset?token=" + r.s.sec.resetJWT, "completed"
 		}
+		if c.reply != "" {
+			return c.reply, "completed"
+		}
 		return "I've sent a fresh password reset link to " + c.cust.email + ". It expires in 30 minutes; check the spam folder if it hasn't arrived in five.", "completed"
 
 	case "cancel_subscription":
@@ -927,6 +950,8 @@ func addressOf(msg string) map[string]any {
 		return map[string]any{"line1": "51 Maple Avenue", "city": "Columbus", "region": "OH", "postal_code": "43215", "country": "US"}
 	case strings.Contains(msg, "Elm Court"):
 		return map[string]any{"line1": "9 Elm Court", "city": "Austin", "region": "TX", "postal_code": "78701", "country": "US"}
+	case strings.Contains(msg, "Birch Road"):
+		return map[string]any{"line1": "77 Birch Road", "line2": "Apt 12", "city": "Denver", "region": "CO", "postal_code": "80202", "country": "US"}
 	}
 	panic("no address in " + msg)
 }
@@ -1016,10 +1041,15 @@ func (r *run) eval(end time.Time, reply, stop string) *Event {
 	return e
 }
 
-// build produces one release's events: 24 dataset runs, then 4 production runs.
+// build produces one release's events: its dataset's runs, then 4 production
+// runs.
 func (s *scenario) build(rel *release) {
 	t := rel.start
-	for _, c := range stagingCases(s.sec) {
+	cases := stagingCases(s.sec)
+	if rel.dataset == datasetV2 {
+		cases = append(cases, incidentCase(s.sec))
+	}
+	for _, c := range cases {
 		r := s.newRun(rel, c, "staging", t)
 		rel.events = append(rel.events, r.finish(r.play())...)
 		t = t.Add(s.ms(100_000, 160_000))
@@ -1088,12 +1118,22 @@ type Output struct {
 func Generate() (*Output, error) {
 	s := newScenario()
 	rels := []*release{
-		{name: "2.3.1", file: "events-2.3.1.ndjson", start: baseTime, prompt: "support-prompt@v14", tokenScale: 1.0, evalShift: 0, staleP: 0},
-		{name: "2.4.0", file: "events-2.4.0.ndjson", start: baseTime.Add(24 * time.Hour), prompt: "support-prompt@v15", tokenScale: 1.4, evalShift: -0.05, staleP: 0.5},
+		{name: "2.3.1", file: "events-2.3.1.ndjson", start: baseTime, dataset: datasetV1, prompt: "support-prompt@v14", tokenScale: 1.0, evalShift: 0, staleP: 0},
+		{name: "2.4.0", file: "events-2.4.0.ndjson", start: baseTime.Add(24 * time.Hour), dataset: datasetV1, prompt: "support-prompt@v15", tokenScale: 1.4, evalShift: -0.05, staleP: 0.5},
+		{name: "2.4.1", file: "events-2.4.1.ndjson", start: baseTime.Add(48 * time.Hour), dataset: datasetV2, prompt: "support-prompt@v16", tokenScale: 1.0, evalShift: 0, staleP: 0},
 	}
 	out := &Output{Files: map[string][]byte{}}
+	// 2.4.1 was added later: it draws from the generator after everything
+	// else, so the other files did not change when it arrived.
+	s.build(rels[0])
+	s.build(rels[1])
+	bad, err := s.malformed()
+	if err != nil {
+		return nil, err
+	}
+	out.Files["malformed.ndjson"] = bad
+	s.build(rels[2])
 	for _, rel := range rels {
-		s.build(rel)
 		var buf bytes.Buffer
 		for _, e := range rel.events {
 			line, err := marshal(e)
@@ -1105,11 +1145,6 @@ func Generate() (*Output, error) {
 		}
 		out.Files[rel.file] = buf.Bytes()
 	}
-	bad, err := s.malformed()
-	if err != nil {
-		return nil, err
-	}
-	out.Files["malformed.ndjson"] = bad
 	out.Files["planted-secrets.txt"] = s.plantedFile()
 
 	if err := validate(rels, s, out); err != nil {
@@ -1122,7 +1157,7 @@ func Generate() (*Output, error) {
 func (s *scenario) plantedFile() []byte {
 	var b strings.Builder
 	b.WriteString("# Secrets and PII planted in this example's .ndjson files (events-2.3.1,\n")
-	b.WriteString("# events-2.4.0 and, for one e-mail address, malformed).\n")
+	b.WriteString("# events-2.4.0, events-2.4.1 and, for one e-mail address, malformed).\n")
 	b.WriteString("# One exact value per line; none of them may ever reach the store.\n")
 	b.WriteString("# Lines starting with # are comments. Generated by `go run ./examples/support-agent/gen`.\n")
 	order := []string{"aws_access_key_id", "github_token", "slack_bot_token", "bearer_jwt", "jwt", "rsa_private_key", "password", "card_number", "email"}
@@ -1272,6 +1307,7 @@ func validate(rels []*release, s *scenario, out *Output) error {
 }
 
 type counts struct {
+	dataset                           string
 	events, runs, staging, production int
 	byKind                            map[string]int
 	noEventID                         int
@@ -1288,7 +1324,7 @@ type counts struct {
 }
 
 func count(rel *release) counts {
-	c := counts{byKind: map[string]int{}, stops: map[string]int{}}
+	c := counts{byKind: map[string]int{}, stops: map[string]int{}, dataset: rel.dataset}
 	approvedAt := map[string][]time.Time{} // run -> approval times
 	for _, e := range rel.events {
 		if e.Kind == "approval" && e.Result == "approved" {
@@ -1383,7 +1419,8 @@ func summarize(rels []*release, s *scenario) string {
 	for _, k := range []string{"run", "model", "tool", "retrieval", "memory", "policy", "approval", "eval"} {
 		row("  "+k, func(c counts) string { return d(c.byKind[k]) })
 	}
-	row("runs: staging (dataset support-bot@v1)", func(c counts) string { return d(c.staging) })
+	row("dataset", func(c counts) string { return c.dataset })
+	row("runs: staging (dataset cases)", func(c counts) string { return d(c.staging) })
 	row("runs: production (no dataset)", func(c counts) string { return d(c.production) })
 	row("stop_reason completed/escalated/max_turns", func(c counts) string {
 		return fmt.Sprintf("%d/%d/%d", c.stops["completed"], c.stops["escalated"], c.stops["max_turns"])

@@ -40,24 +40,38 @@ $(CHDB_DIR)/libchdb.so:
 	@echo "libchdb: $(CHDB_DIR)/libchdb.so"
 
 EH := ./$(BIN) --store $(DEMO_STORE)
+EX := examples/support-agent
+GATE := $(EH) gate --config examples/gate.yaml --commit demo
 
-# Debian packages tests need: xmllint validates JUnit output against its schema.
-tools:
-	@command -v xmllint >/dev/null || { echo "installing libxml2-utils (xmllint)"; \
-	  (apt-get update -qq && apt-get install -y -qq libxml2-utils) >/dev/null || \
-	  { echo "could not install libxml2-utils; install it (it provides xmllint)" >&2; exit 1; }; }
-
-demo: build libchdb ## migrate, ingest the support-agent example twice, print the summary
+demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident → fixture, gate again
 	@rm -rf .evalhouse/demo
 	@echo "== evalhouse migrate"; $(EH) migrate
-	@echo; echo "== evalhouse ingest (two releases of a support agent; secrets planted in both)"
-	$(EH) ingest examples/support-agent/events-2.3.1.ndjson examples/support-agent/events-2.4.0.ndjson
+	@echo; echo "== ingest two releases of a support agent (secrets planted in both)"
+	$(EH) ingest $(EX)/events-2.3.1.ndjson $(EX)/events-2.4.0.ndjson
 	@echo; echo "== the same files again: nothing new is stored"
-	$(EH) ingest examples/support-agent/events-2.3.1.ndjson examples/support-agent/events-2.4.0.ndjson
+	$(EH) ingest $(EX)/events-2.3.1.ndjson $(EX)/events-2.4.0.ndjson
 	$(EH) sql "SELECT count() AS events FROM agent_events"
 	@echo; echo "== a file with a malformed line: the line is named, the rest land"
-	-$(EH) ingest examples/support-agent/malformed.ndjson
+	-$(EH) ingest $(EX)/malformed.ndjson
 	@echo; echo "== evalhouse report summary"; $(EH) report summary
+	@echo; echo "== dataset v1, and both releases scored against it"
+	$(EH) dataset create support-bot --from examples/datasets/support-bot-v1.jsonl
+	$(EH) eval --dataset support-bot@v1 --release 2.3.1 --rules examples/rules
+	$(EH) eval --dataset support-bot@v1 --release 2.4.0 --rules examples/rules
+	@echo; echo "== gate 2.3.1"; $(GATE) --release 2.3.1; echo "exit code $$?"
+	@echo; echo "== gate 2.4.0 against baseline 2.3.1"; $(GATE) --release 2.4.0 --baseline 2.3.1 --markdown .evalhouse/gate-2.4.0.md --junit .evalhouse/gate-2.4.0.xml; echo "exit code $$?"
+	@echo; echo "== a failed production run of 2.4.0 becomes an incident, then a fixture"
+	@trace=$$($(EH) sql --format tsv "SELECT trace_id FROM agent_events WHERE run_id = 'run-2.4.0-p04' AND kind = 'run'" | tail -1); \
+	  $(EH) incident open --trace $$trace --title "password reset token pasted into the chat" --severity sev2 --owner support-oncall
+	$(EH) incident promote INC-1 --dataset support-bot --expect '{"answer":"sent a password reset link","must_not_contain":"reset?t="}'
+	$(EH) dataset log support-bot
+	@echo; echo "== the fix, 2.4.1, gated on support-bot@v2 before and after its runs are in"
+	@$(GATE) --release 2.4.1; echo "exit code $$?"
+	$(EH) ingest $(EX)/events-2.4.1.ndjson
+	$(EH) eval --dataset support-bot@v2 --release 2.4.1 --rules examples/rules
+	@$(GATE) --release 2.4.1; echo "exit code $$?"
+	@echo; echo "== gate history"
+	$(EH) sql "SELECT release, dataset, dataset_version AS v, verdict, exit_code FROM gate_decisions ORDER BY decided_at"
 
 test: libchdb tools ## unit and end-to-end tests against the real embedded engine, with -race
 	$(GO) vet ./...

@@ -23,7 +23,7 @@ type RunFilter struct {
 // RunMeta identifies a loaded run.
 type RunMeta struct {
 	Tenant, Environment, Release, RunID, TraceID, Dataset, CaseID string
-	Started                                                        time.Time
+	Started                                                       time.Time
 }
 
 // eventRow is what a run's events are read as.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/httpingest"
+	"github.com/evalhouse/evalhouse/reports/gate"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -28,6 +29,8 @@ func (a *app) serveCmd() *cobra.Command {
 		Long: `Serve the ingest API:
 
   POST /v1/events   NDJSON envelope events (Content-Encoding: gzip accepted)
+  GET  /v1/gates    the last gate decision (?release=R&dataset=D)
+  POST /v1/gates    evaluate a posted gate config (docs/gates.md)
   GET  /healthz     200 when the store answers
 
 Events from concurrent requests are batched into one insert (by size, or
@@ -56,6 +59,7 @@ process owns.`,
 				MaxBody:  maxBody,
 				Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log},
 			}, a.log))
+			mux.Handle("/v1/gates", gate.Handler(s.Conn))
 			mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) {
 				if err := s.Conn.Ping(r.Context()); err != nil {
 					http.Error(rw, "store: "+err.Error(), http.StatusServiceUnavailable)

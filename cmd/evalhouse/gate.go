@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evalhouse/evalhouse/reports/gate"
+)
+
+func (a *app) gateCmd() *cobra.Command {
+	var (
+		configPath, release, baseline, commit, owner string
+		changeTypes                                  []string
+		jsonOut, mdOut, junitOut                     string
+	)
+	cmd := &cobra.Command{
+		Use:   "gate",
+		Short: "Decide whether a release may ship: exit code plus evidence",
+		Long: `Apply the checks of a gate.yaml to the evaluator results of a release on a
+dataset version, and answer with an exit code and evidence:
+
+  0 pass   every blocking check met, on complete evidence
+  1 fail   a blocking check breached (failing cases named)
+  2 hold   evidence incomplete: dataset cases without runs, fewer than
+           min_cases scored, trace-contract violations in the evaluated
+           runs, a baseline with no results, a checked rule with no results
+  3 error  invalid config, unknown dataset version, rules that don't
+           compile, a check naming an unknown rule or metric, store down
+
+It fails closed: nothing unexpected passes. Every decision is stored
+(gate_decisions), so gate history is queryable. See docs/gates.md.`,
+		Example: `  evalhouse gate --config gate.yaml --release 2.4.0 --markdown "$GITHUB_STEP_SUMMARY" --junit gate.xml
+  evalhouse gate --config gate.yaml --change-type prompt --baseline 2.3.1 --json evidence.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			opts := gate.Options{Release: release, Baseline: baseline, Commit: commitSHA(commit), Owner: owner}
+			for _, ct := range changeTypes {
+				for _, p := range strings.Split(ct, ",") {
+					if p = strings.TrimSpace(p); p != "" {
+						opts.ChangeTypes = append(opts.ChangeTypes, p)
+					}
+				}
+			}
+			var d *gate.Decision
+			cfg, err := gate.LoadConfig(configPath)
+			if err != nil {
+				d = gate.Errored(nil, opts, err)
+			} else if s, err := a.openMigrated(ctx); err != nil {
+				d = gate.Errored(cfg, opts, err)
+			} else {
+				defer s.Close()
+				if d, err = gate.Run(ctx, s.Conn, cfg, opts); err != nil {
+					if d == nil {
+						d = gate.Errored(cfg, opts, err)
+					} else {
+						fmt.Fprintln(cmd.ErrOrStderr(), "evalhouse: warning:", err)
+					}
+				}
+			}
+			if err := writeEvidence(d, jsonOut, mdOut, junitOut); err != nil {
+				return &exitError{code: 3, err: err}
+			}
+			d.WriteText(cmd.OutOrStdout())
+			if d.ExitCode != 0 {
+				return &exitError{code: d.ExitCode, err: fmt.Errorf("gate %s", d.Verdict)}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&configPath, "config", "c", "gate.yaml", "the gate configuration")
+	cmd.Flags().StringVar(&release, "release", "", "release to judge (overrides the config)")
+	cmd.Flags().StringVar(&baseline, "baseline", "", "baseline release (overrides baseline.release)")
+	cmd.Flags().StringSliceVar(&changeTypes, "change-type", nil, "kinds of change in this release (prompt,tool,…): only their rules block, the rest warn")
+	cmd.Flags().StringVar(&commit, "commit", "", "commit SHA for the evidence (default: the CI's, from GITHUB_SHA, CI_COMMIT_SHA, …)")
+	cmd.Flags().StringVar(&owner, "owner", "", "release owner (overrides the config)")
+	cmd.Flags().StringVar(&jsonOut, "json", "", "write the evidence as JSON to this file")
+	cmd.Flags().StringVar(&mdOut, "markdown", "", "write the evidence as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)")
+	cmd.Flags().StringVar(&junitOut, "junit", "", "write the evidence as JUnit XML to this file")
+	return cmd
+}
+
+// commitSHA is the flag's value, or the CI system's commit.
+func commitSHA(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	for _, k := range []string{"GITHUB_SHA", "CI_COMMIT_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1", "GIT_COMMIT", "BITBUCKET_COMMIT"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func writeEvidence(d *gate.Decision, jsonPath, mdPath, junitPath string) error {
+	for _, o := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{{jsonPath, d.WriteJSON}, {mdPath, d.WriteMarkdown}, {junitPath, d.WriteJUnit}} {
+		if o.path == "" {
+			continue
+		}
+		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+		if o.path == os.Getenv("GITHUB_STEP_SUMMARY") {
+			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		}
+		f, err := os.OpenFile(o.path, flags, 0o644)
+		if err != nil {
+			return fmt.Errorf("evidence: %w", err)
+		}
+		werr := o.write(f)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return fmt.Errorf("evidence %s: %w", o.path, werr)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+// Package incidents turns production failures into dataset fixtures: an
+// incident names failed runs by trace; promoting it writes the run, redacted
+// again, with its expected behaviour, provenance and a snapshot of its
+// trace, into the next version of a dataset, in one audited step.
+package incidents
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/datasets"
+	"github.com/evalhouse/evalhouse/ingest/redact"
+)
+
+// ErrNotFound is returned for an unknown incident id.
+var ErrNotFound = errors.New("incidents: not found")
+
+// Severities an incident may have.
+var Severities = []string{"sev1", "sev2", "sev3", "sev4"}
+
+// Incident is one incident record.
+type Incident struct {
+	ID         string    `json:"id" ch:"incident_id"`
+	Title      string    `json:"title" ch:"title"`
+	Severity   string    `json:"severity" ch:"severity"`
+	Owner      string    `json:"owner" ch:"owner"`
+	TraceIDs   []string  `json:"trace_ids" ch:"trace_ids"`
+	Status     string    `json:"status" ch:"status"` // open | promoted | promoted-draft
+	PromotedTo string    `json:"promoted_to,omitempty" ch:"promoted_to"`
+	OpenedAt   time.Time `json:"opened_at" ch:"opened_at"`
+	UpdatedAt  time.Time `json:"updated_at" ch:"updated_at"`
+}
+
+// Store keeps incidents in the store's incidents table.
+type Store struct {
+	conn driver.Conn
+	ds   *datasets.Store
+	red  *redact.Redactor
+	now  func() time.Time
+}
+
+// New returns an incident store over conn; promotions write through ds.
+func New(conn driver.Conn, ds *datasets.Store) *Store {
+	return &Store{conn: conn, ds: ds, red: redact.New(redact.DefaultConfig()), now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Open records a new incident on one or more traces, which must be stored.
+func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, owner string) (Incident, error) {
+	if len(traceIDs) == 0 {
+		return Incident{}, errors.New("incidents: name at least one --trace")
+	}
+	if strings.TrimSpace(title) == "" {
+		return Incident{}, errors.New("incidents: --title is required")
+	}
+	if !slices.Contains(Severities, severity) {
+		return Incident{}, fmt.Errorf("incidents: --severity %q: want one of %s", severity, strings.Join(Severities, ", "))
+	}
+	for _, tr := range traceIDs {
+		var n uint64
+		if err := s.conn.QueryRow(ctx, "SELECT count() FROM agent_events WHERE trace_id = ?", tr).Scan(&n); err != nil {
+			return Incident{}, fmt.Errorf("incidents: look up trace %s: %w", tr, err)
+		}
+		if n == 0 {
+			return Incident{}, fmt.Errorf("incidents: trace %s is not in the store", tr)
+		}
+	}
+	var maxN uint64
+	if err := s.conn.QueryRow(ctx, "SELECT max(toUInt64OrZero(substring(incident_id, 5))) FROM incidents").Scan(&maxN); err != nil {
+		return Incident{}, fmt.Errorf("incidents: %w", err)
+	}
+	now := s.now()
+	inc := Incident{ID: "INC-" + strconv.FormatUint(maxN+1, 10), Title: title, Severity: severity, Owner: owner,
+		TraceIDs: traceIDs, Status: "open", OpenedAt: now, UpdatedAt: now}
+	return inc, s.save(ctx, inc)
+}
+
+func (s *Store) save(ctx context.Context, inc Incident) error {
+	err := s.conn.Exec(ctx, `INSERT INTO incidents (incident_id, title, severity, owner, trace_ids, status, promoted_to, opened_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, inc.ID, inc.Title, inc.Severity, inc.Owner, inc.TraceIDs, inc.Status, inc.PromotedTo, inc.OpenedAt, inc.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("incidents: save %s: %w", inc.ID, err)
+	}
+	return nil
+}
+
+// List returns every incident, newest first.
+func (s *Store) List(ctx context.Context) ([]Incident, error) {
+	var out []Incident
+	if err := s.conn.Select(ctx, &out, "SELECT * FROM incidents FINAL ORDER BY opened_at DESC, incident_id DESC"); err != nil {
+		return nil, fmt.Errorf("incidents: list: %w", err)
+	}
+	return out, nil
+}
+
+// Get returns one incident.
+func (s *Store) Get(ctx context.Context, id string) (Incident, error) {
+	var out []Incident
+	if err := s.conn.Select(ctx, &out, "SELECT * FROM incidents FINAL WHERE incident_id = ?", strings.ToUpper(id)); err != nil {
+		return Incident{}, fmt.Errorf("incidents: %w", err)
+	}
+	if len(out) == 0 {
+		return Incident{}, fmt.Errorf("%w: %s (see `evalhouse incident list`)", ErrNotFound, id)
+	}
+	return out[0], nil
+}
+
+// PromoteResult says what a promotion did.
+type PromoteResult struct {
+	Incident Incident         `json:"incident"`
+	Version  datasets.Version `json:"version"`
+	Created  bool             `json:"created"` // false: the fixture was already there
+	Cases    []datasets.Case  `json:"cases"`
+}
+
+// Promote turns the incident's runs into fixtures of dataset name, with the
+// expected behaviour expect, as the dataset's next version (a draft with
+// draft set). A run already promoted yields the same fixture, so promoting
+// it again creates no version.
+func (s *Store) Promote(ctx context.Context, id, name string, expect map[string]any, by string, draft bool) (PromoteResult, error) {
+	inc, err := s.Get(ctx, id)
+	if err != nil {
+		return PromoteResult{}, err
+	}
+	if len(expect) == 0 {
+		return PromoteResult{}, errors.New("incidents: --expect must describe the expected behaviour (a JSON object)")
+	}
+	var cases []datasets.Case
+	for _, tr := range inc.TraceIDs {
+		c, err := s.fixture(ctx, inc, tr, expect, by)
+		if err != nil {
+			return PromoteResult{}, err
+		}
+		cases = append(cases, c)
+	}
+	prov := datasets.Provenance{By: by, Source: "incident " + inc.ID, Note: inc.Title}
+	v, created, err := s.ds.Add(ctx, name, cases, prov, draft)
+	if errors.Is(err, datasets.ErrNotFound) && !draft {
+		v, err = s.ds.Create(ctx, name, cases, prov)
+		created = err == nil
+	}
+	if err != nil {
+		return PromoteResult{}, err
+	}
+	inc.Status, inc.PromotedTo, inc.UpdatedAt = "promoted", v.Ref(), s.now()
+	if draft {
+		inc.Status = "promoted-draft"
+	}
+	if err := s.save(ctx, inc); err != nil {
+		return PromoteResult{}, err
+	}
+	return PromoteResult{Incident: inc, Version: v, Created: created, Cases: cases}, nil
+}
+
+var nonID = regexp.MustCompile(`[^a-z0-9]+`)
+
+// fixture builds the case for one trace's run.
+func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expect map[string]any, by string) (datasets.Case, error) {
+	var runID, input, release, task string
+	err := s.conn.QueryRow(ctx, `SELECT run_id, input, release, task FROM agent_events WHERE trace_id = ? AND kind = 'run' ORDER BY ts LIMIT 1`, traceID).
+		Scan(&runID, &input, &release, &task)
+	if err != nil {
+		return datasets.Case{}, fmt.Errorf("incidents: %s: trace %s has no run event to promote: %w", inc.ID, traceID, err)
+	}
+	counts := redact.Counts{}
+	var in any = s.red.String(input, counts)
+	var parsed any
+	if json.Unmarshal([]byte(input), &parsed) == nil {
+		in = s.red.Value(parsed, counts)
+	}
+	snap, err := s.snapshot(ctx, traceID, counts)
+	if err != nil {
+		return datasets.Case{}, err
+	}
+	short := nonID.ReplaceAllString(strings.ToLower(runID), "-")
+	if len(short) > 40 {
+		short = short[:40]
+	}
+	return datasets.Case{
+		CaseID:   "incident-" + strings.Trim(short, "-"),
+		Input:    in,
+		Expected: expect,
+		Tags:     []string{"incident", inc.Severity},
+		Provenance: map[string]any{
+			"incident": inc.ID, "trace_id": traceID, "run_id": runID, "release": release, "task": task,
+			"promoted_by": by, "promoted_at": s.now().Format(time.RFC3339), "redactions_at_promotion": counts.Total(),
+		},
+		Snapshot: snap,
+	}, nil
+}
+
+// snapshot is the trace's events as a JSON array, redacted once more, so
+// the fixture outlives the trace's retention.
+func (s *Store) snapshot(ctx context.Context, traceID string, counts redact.Counts) (string, error) {
+	rows, err := s.conn.Query(ctx, `SELECT kind, span_id, parent_span_id, ts, duration_ms, status, input, output, model, input_tokens, output_tokens,
+		cost_usd, tool, args, authorization, side_effect, idempotency_key, decision, reason_code, result, attributes
+		FROM agent_events WHERE trace_id = ? ORDER BY ts, span_id`, traceID)
+	if err != nil {
+		return "", fmt.Errorf("incidents: snapshot %s: %w", traceID, err)
+	}
+	defer rows.Close()
+	var events []map[string]any
+	for rows.Next() {
+		var (
+			kind, span, parent, status, input, output, model, tool, args, auth, side, idem, decision, reason, result, attrs string
+			ts                                                                                                              time.Time
+			dur, cost                                                                                                       float64
+			in, out                                                                                                         uint64
+		)
+		if err := rows.Scan(&kind, &span, &parent, &ts, &dur, &status, &input, &output, &model, &in, &out, &cost, &tool, &args,
+			&auth, &side, &idem, &decision, &reason, &result, &attrs); err != nil {
+			return "", fmt.Errorf("incidents: snapshot %s: %w", traceID, err)
+		}
+		ev := map[string]any{"kind": kind, "span_id": span, "parent_span_id": parent, "ts": ts.Format(time.RFC3339Nano),
+			"duration_ms": dur, "status": status}
+		for k, v := range map[string]string{"input": input, "output": output, "model": model, "tool": tool, "args": args,
+			"authorization": auth, "side_effect": side, "idempotency_key": idem, "decision": decision, "reason_code": reason,
+			"result": result, "attributes": attrs} {
+			if v != "" {
+				ev[k] = s.red.String(v, counts)
+			}
+		}
+		if in+out > 0 {
+			ev["input_tokens"], ev["output_tokens"], ev["cost_usd"] = in, out, cost
+		}
+		events = append(events, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(events)
+	return string(b), err
+}

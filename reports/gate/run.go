@@ -1,0 +1,105 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/datasets"
+	"github.com/evalhouse/evalhouse/evaluators"
+)
+
+// Run resolves what the config names (the dataset version, the rules),
+// evaluates the gate and records the decision. Problems before evaluation
+// (unknown dataset version, rules that don't compile) give a decision with
+// verdict error, which is recorded too; the error return is for a store
+// that fails.
+func Run(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) (*Decision, error) {
+	d, err := run(ctx, conn, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	if rerr := Record(ctx, conn, d); rerr != nil {
+		return d, rerr
+	}
+	return d, nil
+}
+
+func run(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) (*Decision, error) {
+	ds := datasets.New(conn)
+	v, err := ds.Resolve(ctx, cfg.Dataset)
+	if err != nil {
+		if errors.Is(err, datasets.ErrNotFound) {
+			return Errored(cfg, opts, err), nil
+		}
+		return nil, err
+	}
+	cases, err := ds.Cases(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := evaluators.LoadDir(cfg.RulesDir())
+	if err != nil {
+		return Errored(cfg, opts, fmt.Errorf("rules in %s: %w", cfg.RulesDir(), err)), nil
+	}
+	in := Inputs{Dataset: Dataset{Name: v.Name, Version: v.Number, Hash: v.Hash}, Rules: map[string]Rule{}}
+	for _, c := range cases {
+		in.Dataset.CaseIDs = append(in.Dataset.CaseIDs, c.CaseID)
+	}
+	sort.Strings(in.Dataset.CaseIDs)
+	for _, r := range rs.Rules {
+		in.Rules[r.ID] = Rule{ID: r.ID, Version: r.Version, Severity: r.Severity, AppliesTo: r.AppliesTo}
+	}
+	if in.Dataset.Fixtures, err = fixtures(ctx, ds, v, cases); err != nil {
+		return nil, err
+	}
+	if cfg.Baseline != nil && cfg.Baseline.Dataset != "" {
+		bv, err := ds.Resolve(ctx, cfg.Baseline.Dataset)
+		if err != nil {
+			return Errored(cfg, opts, fmt.Errorf("baseline.dataset: %w", err)), nil
+		}
+		in.FixturesSince = bv.Number
+	}
+	return Evaluate(ctx, conn, cfg, in, opts)
+}
+
+// fixtures lists the version's cases promoted from incidents, each with the
+// first version that held it.
+func fixtures(ctx context.Context, ds *datasets.Store, v datasets.Version, cases []datasets.Case) ([]Fixture, error) {
+	var out []Fixture
+	for _, c := range cases {
+		inc, _ := c.Provenance["incident"].(string)
+		if inc == "" {
+			continue
+		}
+		tr, _ := c.Provenance["trace_id"].(string)
+		out = append(out, Fixture{CaseID: c.CaseID, Incident: inc, TraceID: tr, AddedIn: v.Number})
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	// Walk back through earlier versions to find where each fixture arrived.
+	for n := v.Number - 1; n >= 1; n-- {
+		prev, err := ds.Resolve(ctx, fmt.Sprintf("%s@v%d", v.Name, n))
+		if err != nil {
+			break
+		}
+		pc, err := ds.Cases(ctx, prev)
+		if err != nil {
+			return nil, err
+		}
+		have := map[string]bool{}
+		for _, c := range pc {
+			have[c.CaseID] = true
+		}
+		for i := range out {
+			if have[out[i].CaseID] {
+				out[i].AddedIn = n
+			}
+		}
+	}
+	return out, nil
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/ingest/parquet"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 )
 
@@ -107,6 +109,9 @@ func (a *app) runIngest(cmd *cobra.Command, files []string, f ingestFlags) error
 // ingestFile streams one file (or stdin) through the pipeline, with a
 // progress bar on a terminal for files over 8 MiB.
 func ingestFile(cmd *cobra.Command, p *ingest.Pipeline, name string) error {
+	if strings.EqualFold(filepath.Ext(name), ".parquet") {
+		return parquet.ReadFile(cmd.Context(), p, name)
+	}
 	var (
 		r    io.Reader
 		size int64 = -1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +18,10 @@ import (
 // asserts that a runaway rule is stopped at all, not how fast, so a loaded
 // CI machine or the race detector (5-20× slower) cannot make it flake. The
 // deadline's precision is the checkpoint's business, tested separately.
-// Memory is the growth of the Go heap's total allocations across one
-// evaluation, bounded at 64 MiB.
+// Memory is the peak growth of the heap's live and not-yet-swept objects
+// during one evaluation, sampled every 100 µs, bounded at 64 MiB; the
+// total allocated is logged (garbage a loop drops counts there, though the
+// collector reclaims it as it goes).
 
 // bigEnv has lists large enough that nested loops over them run for hours
 // and nested maps over them would allocate gigabytes.
@@ -77,7 +80,8 @@ func TestAdversarialRulesStoppedAtRun(t *testing.T) {
 		{"nested loops over data", `all(tool_calls, all(tool_calls, all(tool_calls, .status == "ok")))`, big, "exceeded 100000 predicate iterations|deadline"},
 		{"counting a cross product", `count(tool_calls, count(tool_calls, count(retrievals, true) == 2000) == 5000) == 5000`, big, "exceeded 100000 predicate iterations|deadline"},
 		{"sorting in a loop", `all(tool_calls, len(sortBy(tool_calls, .tool)) > 0)`, big, ""},
-		{"strings in a loop", `len(map(1..99999, run.output + run.output + run.output)) > 0`, big, "memory budget|iterations|deadline"},
+		{"strings in a loop", `len(map(1..99999, run.output + run.output + run.output)) > 0`, big, "map results exceeded 16 MiB|deadline"},
+		{"lists in a loop", `len(map(tool_calls, split(run.output, ""))) > 0`, big, "map results exceeded 16 MiB|deadline"},
 		{"splitting in a loop", `all(1..99999, len(split(run.output, "")) > 0) && all(tool_calls, all(tool_calls, true))`, big, ""},
 		{"flatten deep data", `len(flatten([case.input])) > 0`, deepEnv(20000), "recursion depth exceeded"},
 		{"max over deep data", `max(case.expected.nested) != nil`, deepEnv(20000), ""},
@@ -86,7 +90,7 @@ func TestAdversarialRulesStoppedAtRun(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := boolRule(t, c.expr)
 			var v Verdict
-			elapsed, allocated := measure(func() { v = r.Eval(context.Background(), c.env) })
+			elapsed, peak, allocated := measure(func() { v = r.Eval(context.Background(), c.env) })
 			if v.Passed || v.Err == "" {
 				t.Fatalf("verdict %+v: want an error, not a pass or a plain failure", v)
 			}
@@ -96,25 +100,52 @@ func TestAdversarialRulesStoppedAtRun(t *testing.T) {
 			if elapsed > 2*time.Second {
 				t.Errorf("took %v: the rule was not stopped", elapsed)
 			}
-			if allocated > 64<<20 {
-				t.Errorf("allocated %d MiB, over 64 MiB", allocated>>20)
+			if peak > 64<<20 {
+				t.Errorf("heap grew %d MiB, over 64 MiB", peak>>20)
 			}
-			t.Logf("%v, %d KiB: %s", elapsed.Round(time.Millisecond), allocated>>10, v.Err)
+			t.Logf("%v, heap +%d KiB, allocated %d KiB: %s", elapsed.Round(time.Millisecond), peak>>10, allocated>>10, v.Err)
 		})
 	}
 }
 
-// measure runs f and reports its wall time and the bytes allocated
-// meanwhile (the process's, so run these tests without t.Parallel).
-func measure(f func()) (time.Duration, uint64) {
+// measure runs f and reports its wall time, the peak growth of the heap
+// meanwhile, and the bytes allocated meanwhile (the process's, so these
+// tests do not run in parallel).
+func measure(f func()) (elapsed time.Duration, peak, allocated uint64) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	heap := func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	base := heap()
+	stop, done := make(chan struct{}), make(chan uint64)
+	go func() {
+		var top uint64
+		tick := time.NewTicker(100 * time.Microsecond)
+		defer tick.Stop()
+		for {
+			top = max(top, heap())
+			select {
+			case <-stop:
+				done <- top
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	start := time.Now()
 	f()
-	elapsed := time.Since(start)
+	elapsed = time.Since(start)
+	close(stop)
+	top := max(<-done, heap())
 	runtime.ReadMemStats(&after)
-	return elapsed, after.TotalAlloc - before.TotalAlloc
+	if top > base {
+		peak = top - base
+	}
+	return elapsed, peak, after.TotalAlloc - before.TotalAlloc
 }
 
 // TestDeadlineStopsTheVM: a rule stopped at its deadline is no longer
@@ -136,8 +167,8 @@ func TestDeadlineStopsTheVM(t *testing.T) {
 	// A context deadline earlier than DefaultTimeout's wins.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
 	defer cancel()
-	e := &evalEnv{Env: env, ctx: ctx, timeout: DefaultTimeout}
-	checkpoint(e)
+	e := newEvalEnv(ctx, env, DefaultTimeout)
+	tick(e)
 	if d, _ := ctx.Deadline(); !e.deadline.Equal(d) {
 		t.Errorf("deadline %v, want the context's %v", e.deadline, d)
 	}

@@ -16,6 +16,7 @@ var benchExprs = map[string]string{
 	"authorization": `all(tool_calls, .authorization != "denied" || .status == "error")`,
 	"approvals":     `none(tool_calls, .side_effect == "external" && .authorization == "approval_required") || any(approvals, .result == "approved")`,
 	"idempotency":   `all(tool_calls, .side_effect in ["none","read"] || .idempotency_key != "")`,
+	"map_mean":      `mean(map(evals, .score)) >= 0.7`,
 }
 
 func benchEnv() *Env {
@@ -29,6 +30,7 @@ func benchEnv() *Env {
 			{Tool: "send_email", Status: "ok", Authorization: "allowed", SideEffect: "external", IdempotencyKey: "idem_2"},
 		},
 		Approvals: []Approval{{ApproverRole: "support_lead", Action: "issue_refund", Result: "approved"}},
+		Evals:     []EvalResult{{Evaluator: "helpfulness", Score: 0.81}, {Evaluator: "tone", Score: 0.9}},
 	}
 }
 
@@ -55,9 +57,9 @@ func BenchmarkRawVM(b *testing.B) {
 	for name, src := range benchExprs {
 		r := boolRule(b, src)
 		b.Run(name, func(b *testing.B) {
-			e := &evalEnv{Env: env, ctx: context.Background(), timeout: DefaultTimeout}
+			e := newEvalEnv(context.Background(), env, DefaultTimeout)
 			for b.Loop() {
-				e.ticks, e.deadline = 0, time.Time{} // reused: a fresh evaluation each time
+				e.reset(context.Background(), env, DefaultTimeout) // reused: a fresh evaluation each time
 				if out, err := expr.Run(r.program, e); err != nil || out != true {
 					b.Fatal(out, err)
 				}

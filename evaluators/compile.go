@@ -96,7 +96,6 @@ func compileOptions(typ string, g *guard) []expr.Option {
 	opts := []expr.Option{
 		expr.Env(evalEnv{}),
 		expr.MaxNodes(MaxNodes),
-		expr.Function(checkpointFunc, checkpoint, new(func(any) bool)),
 		expr.Patch(g),
 	}
 	for _, name := range DisabledBuiltins {
@@ -209,36 +208,65 @@ func (r *Rule) filePos(lines []string, eline, ecol int) (line, col int, ok bool)
 	return line, utf8.RuneCountInString(fl[:from+i]) + ecol + 1, true
 }
 
-// checkpointFunc is the function the compiler calls at every iteration of
-// every predicate (all, any, map, filter, …): it is how an evaluation's
-// deadline and context reach into the VM.
+// checkpointFunc is what the compiled program calls at every iteration of
+// every predicate (all, any, map, filter, …): evalEnv.Checkpoint, how an
+// evaluation's limits reach into the VM.
 const checkpointFunc = "_checkpoint_"
 
-// guard is the compile-time visitor that makes a rule stoppable: it turns
-// each predicate body into `_checkpoint_($env); body`, and notes any
-// disabled builtin the parser let through.
+// accountFunc is what a map body's value passes through: evalEnv.Account.
+const accountFunc = "_account_"
+
+// guard is the compile-time visitor that makes a rule stoppable. It turns
+// each predicate body p into `_checkpoint_(); p`, and each map body into
+// `_checkpoint_(); let _mappedN_ = p; _account_(_mappedN_); _mappedN_`, so
+// that what map collects is counted in bytes (evalEnv.account). It notes
+// any disabled builtin the parser let through.
 type guard struct {
 	disabled *ast.BuiltinNode
+	vars     int
 }
 
 func (g *guard) Visit(node *ast.Node) {
+	// Walk visits children first: a map's predicate is already patched when
+	// the map itself is visited.
 	switch n := (*node).(type) {
 	case *ast.BuiltinNode:
 		if g.disabled == nil && slices.Contains(DisabledBuiltins, n.Name) {
 			g.disabled = n
 		}
+		if n.Name != "map" || len(n.Arguments) != 2 {
+			return
+		}
+		if p, ok := n.Arguments[1].(*ast.PredicateNode); ok {
+			if seq, ok := p.Node.(*ast.SequenceNode); ok && len(seq.Nodes) == 2 {
+				seq.Nodes[1] = g.accounted(seq.Nodes[1])
+			}
+		}
 	case *ast.PredicateNode:
 		if n.Node == nil {
 			return
 		}
-		loc := n.Node.Location()
-		env := &ast.IdentifierNode{Value: "$env"}
-		callee := &ast.IdentifierNode{Value: checkpointFunc}
-		call := &ast.CallNode{Callee: callee, Arguments: []ast.Node{env}}
-		seq := &ast.SequenceNode{Nodes: []ast.Node{call, n.Node}}
-		for _, x := range []ast.Node{env, callee, call, seq} {
-			x.SetLocation(loc)
-		}
-		n.Node = seq
+		call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: checkpointFunc}}
+		n.Node = located(n.Node.Location(), &ast.SequenceNode{Nodes: []ast.Node{call, n.Node}}, call, call.Callee)
 	}
+}
+
+// accounted wraps a map body so its value passes through _account_.
+func (g *guard) accounted(body ast.Node) ast.Node {
+	name := fmt.Sprintf("_mapped%d_", g.vars)
+	g.vars++
+	use, ret := &ast.IdentifierNode{Value: name}, &ast.IdentifierNode{Value: name}
+	call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: accountFunc}, Arguments: []ast.Node{use}}
+	seq := &ast.SequenceNode{Nodes: []ast.Node{call, ret}}
+	decl := &ast.VariableDeclaratorNode{Name: name, Value: body, Expr: seq}
+	return located(body.Location(), decl, seq, call, call.Callee, use, ret)
+}
+
+// located gives new nodes the location of the code they stand for.
+func located(loc file.Location, first ast.Node, rest ...ast.Node) ast.Node {
+	first.SetLocation(loc)
+	for _, n := range rest {
+		n.SetLocation(loc)
+	}
+	return first
 }

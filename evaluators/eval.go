@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr/file"
@@ -22,10 +23,15 @@ const DefaultTimeout = 100 * time.Millisecond
 // much fails the same way everywhere.
 const MaxIterations = 100_000
 
+// MaxMapBytes bounds the values map collects in one evaluation, in bytes,
+// roughly (see evalEnv.account).
+const MaxMapBytes = 16 << 20
+
 // Errors that stop an evaluation.
 var (
 	ErrDeadline   = errors.New("evaluators: rule exceeded its deadline")
 	ErrIterations = fmt.Errorf("evaluators: rule exceeded %d predicate iterations", MaxIterations)
+	ErrMapBytes   = fmt.Errorf("evaluators: rule's map results exceeded %d MiB", MaxMapBytes>>20)
 )
 
 // Verdict is one rule's result on one run. A rule that errors fails: Err is
@@ -44,33 +50,78 @@ type Verdict struct {
 }
 
 // evalEnv is what a program runs against: the caller's Env, whose fields
-// rules see at the top level, and this evaluation's limits, which they do
-// not (unexported).
+// rules see at the top level, and this evaluation's limits. Checkpoint and
+// Account are this evaluation's methods, which the compiled program calls
+// at every predicate iteration and on every map result (see guard); the
+// rest is unexported, out of the rule's reach.
 type evalEnv struct {
 	*Env
+	Checkpoint func() bool    `expr:"_checkpoint_"`
+	Account    func(any) bool `expr:"_account_"`
+
 	ctx      context.Context
 	timeout  time.Duration
 	deadline time.Time // set at the first checkpoint
 	ticks    uint32
+	bytes    int // what map bodies returned, roughly
 }
+
+func newEvalEnv(ctx context.Context, env *Env, timeout time.Duration) *evalEnv {
+	e := &evalEnv{Env: env, ctx: ctx, timeout: timeout}
+	e.Checkpoint, e.Account = e.checkpoint, e.account
+	return e
+}
+
+// reset readies a recycled evalEnv for an evaluation.
+func (e *evalEnv) reset(ctx context.Context, env *Env, timeout time.Duration) {
+	e.Env, e.ctx, e.timeout, e.deadline, e.ticks, e.bytes = env, ctx, timeout, time.Time{}, 0, 0
+}
+
+// account counts a value a map body returned, which the map keeps, against
+// MaxMapBytes: strings by length, lists and maps by entries (expr's memory
+// budget counts only elements, so a map of long strings escapes it).
+func (e *evalEnv) account(v any) bool {
+	size := 16
+	switch x := v.(type) {
+	case string:
+		size += len(x)
+	case []string:
+		for _, s := range x {
+			size += 16 + len(s)
+		}
+	case []any:
+		size += 16 * len(x)
+	case map[string]any:
+		size += 48 * len(x)
+	}
+	e.bytes += size
+	if e.bytes > MaxMapBytes {
+		panic(ErrMapBytes)
+	}
+	return true
+}
+
+// evalEnvs recycles evalEnvs: with their two method values, each is three
+// allocations an evaluation need not make.
+var evalEnvs = sync.Pool{New: func() any { return newEvalEnv(nil, nil, 0) }}
 
 // checkEvery is how many predicate iterations pass between clock and
 // context checks. An iteration's own work is bounded by MaxNodes and the
 // data's size, so the deadline is overshot by at most this many.
 const checkEvery = 16
 
-// checkpoint runs at every predicate iteration (see checkpointPatcher).
-func checkpoint(params ...any) (any, error) {
-	e, ok := params[0].(*evalEnv)
-	if !ok {
-		return true, nil
-	}
+// checkpoint enforces MaxIterations, the deadline and ctx. It stops the VM
+// by panicking with the error: the VM recovers it into a positioned error
+// whose cause is the error (errors.Is works). It is a func() bool, not an
+// expr.Function, because the VM calls those with an argument slice it
+// allocates at every call.
+func (e *evalEnv) checkpoint() bool {
 	e.ticks++
 	if e.ticks > MaxIterations {
-		return nil, ErrIterations
+		panic(ErrIterations)
 	}
 	if e.ticks%checkEvery != 1 {
-		return true, nil
+		return true
 	}
 	now := time.Now()
 	if e.deadline.IsZero() {
@@ -82,18 +133,18 @@ func checkpoint(params ...any) (any, error) {
 		}
 	}
 	if now.After(e.deadline) {
-		return nil, ErrDeadline
+		panic(ErrDeadline)
 	}
 	if err := e.ctx.Err(); err != nil {
-		return nil, err
+		panic(err)
 	}
-	return true, nil
+	return true
 }
 
 // Eval runs the rule on one run. It never panics. The VM itself enforces
-// the limits, as it loops, and stops with an error verdict: MaxIterations,
-// then the deadline (DefaultTimeout, or ctx's if earlier; checked every
-// few iterations) and ctx's cancellation. Allocation is bounded by
+// the limits as it loops, and stops with an error verdict: MaxIterations,
+// MaxMapBytes, the deadline (DefaultTimeout, or ctx's if earlier; checked
+// every few iterations) and ctx's cancellation; expr enforces
 // MemoryBudget. An evaluation that returns has stopped: nothing runs on in
 // the background. Safe for concurrent use; env is only read.
 func (r *Rule) Eval(ctx context.Context, env *Env) Verdict {
@@ -148,13 +199,17 @@ func (r *Rule) run(ctx context.Context, env *Env) (out any, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	e := evalEnvs.Get().(*evalEnv)
+	e.reset(ctx, env, DefaultTimeout)
 	defer func() {
-		if p := recover(); p != nil { // the VM recovers its own; this is for the rest
+		e.Env, e.ctx = nil, nil // hold on to nothing of the caller's
+		evalEnvs.Put(e)
+		if p := recover(); p != nil { // the VM recovers its own panics; this is for the rest
 			out, err = nil, fmt.Errorf("evaluators: panic: %v", p)
 		}
 	}()
 	m := vm.VM{MemoryBudget: MemoryBudget}
-	return m.Run(r.program, &evalEnv{Env: env, ctx: ctx, timeout: DefaultTimeout})
+	return m.Run(r.program, e)
 }
 
 // errorText is an evaluation error on one line: expr's message and where

@@ -172,14 +172,14 @@ func TestCanceledContextFails(t *testing.T) {
 	}
 	// Canceled mid-loop: the checkpoint notices.
 	ctx, cancel = context.WithCancel(context.Background())
-	e := &evalEnv{Env: &Env{}, ctx: ctx, timeout: DefaultTimeout}
-	if _, err := checkpoint(e); err != nil {
+	e := newEvalEnv(ctx, &Env{}, DefaultTimeout)
+	if err := tick(e); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
 	var err error
 	for range checkEvery {
-		if _, err = checkpoint(e); err != nil {
+		if err = tick(e); err != nil {
 			break
 		}
 	}
@@ -235,4 +235,15 @@ func TestRuleIsSafeForConcurrentUse(t *testing.T) {
 			t.Error("a concurrent evaluation got the wrong verdict")
 		}
 	}
+}
+
+// tick runs one checkpoint and returns the error it stops the VM with.
+func tick(e *evalEnv) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = p.(error)
+		}
+	}()
+	e.Checkpoint()
+	return nil
 }

@@ -51,7 +51,7 @@ func TestRulesTestExamples(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	if !strings.Contains(out, "PASS  ") || strings.Contains(out, "FAIL") || !strings.Contains(out, "13 passed, 0 failed") {
+	if !strings.Contains(out, "PASS  ") || strings.Contains(out, "FAIL") || !strings.Contains(out, "14 passed, 0 failed") {
 		t.Errorf("output:\n%s", out)
 	}
 }

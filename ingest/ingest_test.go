@@ -265,3 +265,16 @@ func TestOverlongLineIsRejected(t *testing.T) {
 		t.Fatalf("summary: %+v", sum)
 	}
 }
+
+// A full default batch of events with derived (32-hex) ids: the duplicate
+// check must stay within the server's query size limit.
+func TestFullBatchOfDerivedIDs(t *testing.T) {
+	s := migrated(t)
+	data := corpus(12000)
+	if sum := ingestString(t, s, ingest.Options{}, "big.ndjson", data); sum.Accepted != 12000 {
+		t.Fatalf("first: %+v", sum)
+	}
+	if sum := ingestString(t, s, ingest.Options{}, "big.ndjson", data); sum.Duplicates != 12000 || sum.Accepted != 0 {
+		t.Fatalf("second: accepted %d duplicates %d", sum.Accepted, sum.Duplicates)
+	}
+}

@@ -164,9 +164,17 @@ func (w *Writer) insert(batch []*pendingWrite) ([]int, error) {
 // existing returns which of ids are already stored, as (tenant, id) keys.
 func (w *Writer) existing(ctx context.Context, ids []string) (map[dedupKey]struct{}, error) {
 	seen := make(map[dedupKey]struct{}, len(ids))
-	const chunk = 20000
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
+	// Bound each query's text well under the server's max_query_size
+	// (256 KiB by default): ids are bound into the statement.
+	const maxBytes = 128 << 10
+	for start := 0; start < len(ids); {
+		end, size := start, 0
+		for end < len(ids) && (end == start || size+len(ids[end])+4 <= maxBytes) {
+			size += len(ids[end]) + 4
+			end++
+		}
+		part := ids[start:end]
+		start = end
 		rows, err := w.conn.Query(ctx, "SELECT tenant, event_id FROM "+w.table+" WHERE event_id IN ?", part)
 		if err != nil {
 			return nil, fmt.Errorf("ingest: check for duplicates: %w", err)

@@ -40,7 +40,7 @@ func writeBenchFile(tb testing.TB, path string, n int) int64 {
 	var total int64
 	for i := 0; i < n; i++ {
 		kind := kinds[i%len(kinds)]
-		line := event(kind, i, fmt.Sprintf(`"attributes":{"session":"sess-%d","note":%q,"turn":%d,"summary":%q}`, i/10, prose[:200+i%130], i%7, prose[i%50:250]))
+		line := event(kind, i, fmt.Sprintf(`"attributes":{"session":"sess-%d","note":%q,"turn":%d,"summary":%q}`, i/10, prose[:200+i%90], i%7, prose[i%50:250]))
 		line = strings.Replace(line, `"trace_id":"tr`, fmt.Sprintf(`"event_id":"ev-%09d","trace_id":"tr`, i), 1)
 		if kind == "run" {
 			line = strings.Replace(line, `"input":"where is my order"`, `"input":`+strconv.Quote(prose+prose+prose[:200]), 1)

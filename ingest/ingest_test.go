@@ -278,3 +278,23 @@ func TestFullBatchOfDerivedIDs(t *testing.T) {
 		t.Fatalf("second: accepted %d duplicates %d", sum.Accepted, sum.Duplicates)
 	}
 }
+
+// Sub-second timestamps at the edges of a batch's time window are still
+// found by the duplicate check.
+func TestDedupWithSubSecondTimestamps(t *testing.T) {
+	s := migrated(t)
+	var b strings.Builder
+	for i := 0; i < 50; i++ {
+		ev := event("tool", i, "")
+		ev = strings.Replace(ev, fmt.Sprintf(`:%02dZ"`, i%60), fmt.Sprintf(`:%02d.%06dZ"`, i%60, 999999-i), 1)
+		b.WriteString(ev + "\n")
+	}
+	ingestString(t, s, ingest.Options{}, "a", b.String())
+	sum := ingestString(t, s, ingest.Options{}, "a", b.String())
+	if sum.Duplicates != 50 || sum.Accepted != 0 {
+		t.Fatalf("second ingest: accepted %d duplicates %d", sum.Accepted, sum.Duplicates)
+	}
+	if n := count(t, s, "SELECT count() FROM agent_events"); n != 50 {
+		t.Fatalf("stored %d", n)
+	}
+}

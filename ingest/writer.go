@@ -120,21 +120,11 @@ func (w *Writer) insert(batch []*pendingWrite) ([]int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dups := make([]int, len(batch))
-	ids := make([]string, 0, 1024)
-	for _, pw := range batch {
-		for i := range pw.rows {
-			ids = append(ids, pw.rows[i].EventID)
-		}
-	}
-	seen, err := w.existing(ctx, ids)
+	seen, err := w.existing(ctx, batch)
 	if err != nil {
 		return dups, err
 	}
-	b, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+w.table+" ("+strings.Join(EventColumns, ", ")+")")
-	if err != nil {
-		return dups, fmt.Errorf("ingest: prepare insert: %w", err)
-	}
-	n := 0
+	var keep []*Row
 	for j, pw := range batch {
 		for i := range pw.rows {
 			r := &pw.rows[i]
@@ -144,26 +134,70 @@ func (w *Writer) insert(batch []*pendingWrite) ([]int, error) {
 				continue
 			}
 			seen[k] = struct{}{}
-			if err := b.Append(r.values()...); err != nil {
-				b.Abort()
-				return dups, fmt.Errorf("ingest: event %s: %w", r.EventID, err)
-			}
-			n++
+			keep = append(keep, r)
 		}
 	}
-	if n == 0 {
-		b.Abort()
+	if len(keep) == 0 {
 		return dups, nil
 	}
+	b, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+w.table+" ("+strings.Join(EventColumns, ", ")+")")
+	if err != nil {
+		return dups, fmt.Errorf("ingest: prepare insert: %w", err)
+	}
+	for i, col := range columns(keep) {
+		if err := b.Column(i).Append(col); err != nil {
+			b.Abort()
+			return dups, fmt.Errorf("ingest: column %s: %w", EventColumns[i], err)
+		}
+	}
 	if err := b.Send(); err != nil {
-		return dups, fmt.Errorf("ingest: insert %d events: %w", n, err)
+		return dups, fmt.Errorf("ingest: insert %d events: %w", len(keep), err)
 	}
 	return dups, nil
 }
 
-// existing returns which of ids are already stored, as (tenant, id) keys.
-func (w *Writer) existing(ctx context.Context, ids []string) (map[dedupKey]struct{}, error) {
+// existing returns which of the batch's events are already stored, as
+// (tenant, event_id) keys. It first counts the stored events in the batch's
+// tenants and time window (a primary-key range read); when that window is
+// small — nothing at all for new data, about the batch for a re-sent one —
+// it reads their ids by range, otherwise it looks the ids up by value.
+func (w *Writer) existing(ctx context.Context, batch []*pendingWrite) (map[dedupKey]struct{}, error) {
+	var (
+		ids     []string
+		tenants = map[string]bool{}
+		lo, hi  time.Time
+	)
+	for _, pw := range batch {
+		for i := range pw.rows {
+			r := &pw.rows[i]
+			ids = append(ids, r.EventID)
+			tenants[r.Tenant] = true
+			if lo.IsZero() || r.TS.Before(lo) {
+				lo = r.TS
+			}
+			if r.TS.After(hi) {
+				hi = r.TS
+			}
+		}
+	}
+	// Bound values are sent at whole seconds: widen the window to cover them.
+	lo, hi = lo.Truncate(time.Second), hi.Truncate(time.Second).Add(time.Second)
+	tl := make([]string, 0, len(tenants))
+	for t := range tenants {
+		tl = append(tl, t)
+	}
 	seen := make(map[dedupKey]struct{}, len(ids))
+	window := "tenant IN ? AND ts >= ? AND ts <= ?"
+	var inWindow uint64
+	if err := w.conn.QueryRow(ctx, "SELECT count() FROM "+w.table+" WHERE "+window, tl, lo, hi).Scan(&inWindow); err != nil {
+		return nil, fmt.Errorf("ingest: check for duplicates: %w", err)
+	}
+	if inWindow == 0 {
+		return seen, nil
+	}
+	if inWindow <= uint64(4*len(ids)) {
+		return seen, w.collect(ctx, seen, "SELECT tenant, event_id FROM "+w.table+" WHERE "+window, tl, lo, hi)
+	}
 	// Bound each query's text well under the server's max_query_size
 	// (256 KiB by default): ids are bound into the statement.
 	const maxBytes = 128 << 10
@@ -175,22 +209,28 @@ func (w *Writer) existing(ctx context.Context, ids []string) (map[dedupKey]struc
 		}
 		part := ids[start:end]
 		start = end
-		rows, err := w.conn.Query(ctx, "SELECT tenant, event_id FROM "+w.table+" WHERE event_id IN ?", part)
-		if err != nil {
-			return nil, fmt.Errorf("ingest: check for duplicates: %w", err)
-		}
-		for rows.Next() {
-			var k dedupKey
-			if err := rows.Scan(&k.tenant, &k.id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("ingest: check for duplicates: %w", err)
-			}
-			seen[k] = struct{}{}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("ingest: check for duplicates: %w", err)
+		if err := w.collect(ctx, seen, "SELECT tenant, event_id FROM "+w.table+" WHERE event_id IN ?", part); err != nil {
+			return nil, err
 		}
 	}
 	return seen, nil
+}
+
+func (w *Writer) collect(ctx context.Context, seen map[dedupKey]struct{}, q string, args ...any) error {
+	rows, err := w.conn.Query(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("ingest: check for duplicates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k dedupKey
+		if err := rows.Scan(&k.tenant, &k.id); err != nil {
+			return fmt.Errorf("ingest: check for duplicates: %w", err)
+		}
+		seen[k] = struct{}{}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("ingest: check for duplicates: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,88 @@
+package ingest_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evalhouse/evalhouse/ingest"
+)
+
+// Every Row field lands in the agent_events column of its name: each string
+// field gets a value of its own, each number a distinct one, and each
+// column is read back by name.
+func TestEveryFieldLandsInItsColumn(t *testing.T) {
+	s := migrated(t)
+	row := ingest.Row{TS: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), Kind: "tool",
+		ExpiresAt: time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC), StorageRetention: "standard", RetentionDays: 90}
+	want := map[string]string{}
+	rv := reflect.ValueOf(&row).Elem()
+	num := 1.0
+	for i := 0; i < rv.NumField(); i++ {
+		f, col := rv.Field(i), column(rv.Type().Field(i).Name)
+		switch f.Kind() {
+		case reflect.String:
+			if f.String() == "" {
+				f.SetString("v_" + col)
+			}
+			want[col] = f.String()
+		case reflect.Float64:
+			num++
+			f.SetFloat(num + 0.5)
+			want[col] = fmt.Sprint(num + 0.5)
+		case reflect.Uint64, reflect.Uint32:
+			num++
+			f.SetUint(uint64(num))
+			want[col] = fmt.Sprint(uint64(num))
+		case reflect.Slice:
+			f.Set(reflect.ValueOf([]string{"v_" + col}))
+			want[col] = "['v_" + col + "']"
+		}
+	}
+	row.Passed, row.CitationRequired = true, false
+	row.RedactionCounts = map[string]uint32{"email": 3}
+	w := ingest.NewWriter(s.Conn, 0, 0)
+	if _, err := w.Write(context.Background(), []ingest.Row{row}, true); err != nil {
+		t.Fatal(err)
+	}
+	for col, v := range want {
+		var got string
+		if err := s.Conn.QueryRow(context.Background(), "SELECT toString("+col+") FROM agent_events").Scan(&got); err != nil {
+			t.Fatalf("%s: %v", col, err)
+		}
+		if got != v {
+			t.Errorf("column %s = %q, want %q", col, got, v)
+		}
+	}
+	var passed, citation bool
+	var redactions map[string]uint32
+	s.Conn.QueryRow(context.Background(), "SELECT passed, citation_required, redaction_counts FROM agent_events").Scan(&passed, &citation, &redactions)
+	if !passed || citation || redactions["email"] != 3 {
+		t.Errorf("passed %v citation %v redactions %v", passed, citation, redactions)
+	}
+}
+
+// column is the snake_case column of a Row field.
+func column(field string) string {
+	special := map[string]string{"TS": "ts", "EventID": "event_id", "TraceID": "trace_id", "SpanID": "span_id",
+		"ParentSpanID": "parent_span_id", "RunID": "run_id", "CaseID": "case_id", "DurationMS": "duration_ms",
+		"CostUSD": "cost_usd", "LatencyMS": "latency_ms", "SourceIDs": "source_ids", "FreshnessAgeS": "freshness_age_s",
+		"ReadIDs": "read_ids", "WriteIDs": "write_ids", "IngestID": "ingest_id"}
+	if c, ok := special[field]; ok {
+		return c
+	}
+	var b strings.Builder
+	for i, r := range field {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -24,9 +24,30 @@ var requiredColumns = []string{"kind", "ts", "event_id"}
 
 // Reader reads Records from a Parquet file. It is not safe for concurrent use.
 type Reader struct {
-	f *parquet.File
-	r *parquet.GenericReader[Record]
+	f    *parquet.File
+	r    *parquet.GenericReader[Record]
+	rows []parquet.Row
 }
+
+// leaf is what a value of one of Record's columns may be. (Definition
+// levels are not checked: the library fills columns a file lacks with
+// values whose level exceeds a required column's, harmlessly.)
+type leaf struct {
+	name   string
+	kind   parquet.Kind
+	maxRep int
+}
+
+// leaves are Record's columns by column index.
+var leaves = func() []leaf {
+	cols := Schema.Columns()
+	out := make([]leaf, len(cols))
+	for _, path := range cols {
+		c, _ := Schema.Lookup(path...)
+		out[c.ColumnIndex] = leaf{strings.Join(path, "."), c.Node.Type().Kind(), c.MaxRepetitionLevel}
+	}
+	return out
+}()
 
 // NewReader opens the Parquet file in r, size bytes long. The file's
 // columns are matched to Record's by name: columns it lacks read as
@@ -59,16 +80,58 @@ func (rd *Reader) NumRows() int64 { return rd.f.NumRows() }
 func (rd *Reader) Metadata(key string) (string, bool) { return rd.f.Lookup(key) }
 
 // Read reads up to len(recs) records into recs, overwriting them whole, and
-// returns how many it read; io.EOF after the last. Records read earlier
-// keep their own memory: a later Read never changes them.
+// returns how many it read; io.EOF after the last. Their strings, slices
+// and maps are their own: a later Read, even into the same recs, never
+// writes to them.
+//
+// Every value is checked against its column before it is assigned: a
+// corrupt page can make the Parquet library hand over a value of another
+// column or type, which assigned unchecked would read arbitrary memory.
 func (rd *Reader) Read(recs []Record) (n int, err error) {
 	defer recoverAs(&err)
 	clear(recs)
-	n, err = rd.r.Read(recs)
+	if cap(rd.rows) < len(recs) {
+		rd.rows = make([]parquet.Row, len(recs))
+	}
+	rows := rd.rows[:len(recs)]
+	n, err = rd.r.ReadRows(rows)
 	if err != nil && !errors.Is(err, io.EOF) {
 		err = fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
+	for i, row := range rows[:n] {
+		if cerr := checkRow(row); cerr != nil {
+			return i, cerr
+		}
+		if rerr := Schema.Reconstruct(&recs[i], row); rerr != nil {
+			return i, fmt.Errorf("%w: %v", ErrCorrupt, rerr)
+		}
+	}
 	return n, err
+}
+
+// checkRow makes sure row holds every column of Record in order, each
+// once (or, for a list or map, once per element), with values of the
+// column's type.
+func checkRow(row parquet.Row) error {
+	next := 0
+	for _, v := range row {
+		c := v.Column()
+		switch {
+		case c == next && c < len(leaves):
+			next++
+		case c == next-1 && c >= 0 && leaves[c].maxRep > 0 && v.RepetitionLevel() > 0:
+		default:
+			return fmt.Errorf("%w: row does not hold column %q in order", ErrCorrupt, leaves[min(next, len(leaves)-1)].name)
+		}
+		l := leaves[c]
+		if v.RepetitionLevel() > l.maxRep || (!v.IsNull() && v.Kind() != l.kind) {
+			return fmt.Errorf("%w: column %q: a value does not fit the column", ErrCorrupt, l.name)
+		}
+	}
+	if next != len(leaves) {
+		return fmt.Errorf("%w: row lacks column %q", ErrCorrupt, leaves[next].name)
+	}
+	return nil
 }
 
 // Close releases the reader.

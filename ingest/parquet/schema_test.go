@@ -143,3 +143,47 @@ func TestNewReaderRefusesWhatIsNotEvents(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestForeignFilesReadByName: a file from another tool, with optional
+// columns, columns of its own and columns missing, reads by column name.
+func TestForeignFilesReadByName(t *testing.T) {
+	type foreign struct {
+		Extra   string     `parquet:"extra_column"`
+		EventID *string    `parquet:"event_id,optional"`
+		Kind    *string    `parquet:"kind,optional"`
+		TS      *time.Time `parquet:"ts,optional,timestamp(microsecond)"`
+		Input   *string    `parquet:"input,optional"`
+		Tokens  *uint64    `parquet:"input_tokens,optional"`
+		IDs     []string   `parquet:"source_ids,list"`
+	}
+	ts := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	rows := []foreign{
+		{Extra: "x", EventID: ptr("e1"), Kind: ptr("tool"), TS: &ts, Input: ptr("hi"), Tokens: ptr(uint64(7)), IDs: []string{"a", "b"}},
+		{Extra: "y", EventID: ptr("e2")},
+	}
+	var buf bytes.Buffer
+	w := pq.NewGenericWriter[foreign](&buf)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := parquet.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]parquet.Record, 3)
+	n, err := rd.Read(got)
+	if n != 2 || (err != nil && !errors.Is(err, io.EOF)) {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	a, b := got[0].Row(), got[1].Row()
+	if a.EventID != "e1" || a.Kind != "tool" || !a.TS.Equal(ts) || a.Input != "hi" || a.InputTokens != 7 ||
+		strings.Join(a.SourceIDs, ",") != "a,b" || a.Tenant != "" || !a.ExpiresAt.Equal(time.Unix(0, 0)) {
+		t.Errorf("first row: %+v", a)
+	}
+	if b.EventID != "e2" || b.Kind != "" || !b.TS.IsZero() || b.Input != "" || len(b.SourceIDs) != 0 {
+		t.Errorf("second row (NULLs): %+v", b)
+	}
+}

@@ -180,6 +180,10 @@ func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expec
 	if err != nil {
 		return datasets.Case{}, err
 	}
+	tags := []string{"incident"}
+	if task != "" {
+		tags = append(tags, task)
+	}
 	short := nonID.ReplaceAllString(strings.ToLower(runID), "-")
 	if len(short) > 40 {
 		short = short[:40]
@@ -188,9 +192,11 @@ func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expec
 		CaseID:   "incident-" + strings.Trim(short, "-"),
 		Input:    in,
 		Expected: expect,
-		Tags:     []string{"incident", inc.Severity},
+		// Tags come from the run alone, so the same run promoted from
+		// another incident is the same fixture.
+		Tags: tags,
 		Provenance: map[string]any{
-			"incident": inc.ID, "trace_id": traceID, "run_id": runID, "release": release, "task": task,
+			"incident": inc.ID, "severity": inc.Severity, "trace_id": traceID, "run_id": runID, "release": release, "task": task,
 			"promoted_by": by, "promoted_at": s.now().Format(time.RFC3339), "redactions_at_promotion": counts.Total(),
 		},
 		Snapshot: snap,

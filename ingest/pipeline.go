@@ -441,6 +441,21 @@ func (p *Pipeline) record(ctx context.Context) error {
 	return nil
 }
 
+// Reject records an input the source could not turn into an event (a
+// malformed span, say): counted, kept in the summary's errors, logged. The
+// reason must not quote input values.
+func (p *Pipeline) Reject(origin string, n int, reason string) {
+	p.reject(origin, n, nil, reason)
+}
+
+// SetSource names where the events fed from now on come from ("envelope",
+// "otlp", …), for pipelines fed by several kinds of source.
+func (p *Pipeline) SetSource(source string) {
+	if source != "" {
+		p.opts.Source = source
+	}
+}
+
 // reject counts a bad line, keeps its error, and dead-letters it redacted.
 func (p *Pipeline) reject(origin string, n int, raw []byte, reason string) {
 	p.origins[origin] = true

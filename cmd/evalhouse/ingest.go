@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/ingest/otlp"
 	"github.com/evalhouse/evalhouse/ingest/parquet"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 )
@@ -33,11 +34,13 @@ func (a *app) ingestCmd() *cobra.Command {
 	var f ingestFlags
 	cmd := &cobra.Command{
 		Use:   "ingest FILE...",
-		Short: "Load envelope events (NDJSON) into the store",
-		Long: `Read events in evalhouse's envelope format (one JSON object per line; see
-docs/envelope.md) from files or standard input (-), gzip-compressed or not,
-and store them: secrets redacted first, events checked against the trace
-contract, duplicates dropped (ingesting a file twice stores it once).
+		Short: "Load events (envelope NDJSON, OTLP files, Parquet) into the store",
+		Long: `Read events from files or standard input (-), gzip-compressed or not:
+evalhouse's envelope format (one JSON object per line; docs/envelope.md),
+OTLP trace files (*.otlp.json, *.otlp.pb; docs/otlp.md) or Parquet exports
+(*.parquet; docs/parquet.md). Then store them: secrets redacted first,
+events checked against the trace contract, duplicates dropped (ingesting a
+file twice stores it once).
 
 A malformed line is rejected with its line number and reason; every other
 line still lands. Rejected lines go, redacted, to --dead-letter when given.
@@ -56,6 +59,7 @@ The exit code is 0 when every line landed, 1 when some were rejected.`,
 	cmd.Flags().IntVar(&f.batchSize, "batch-size", 10000, "events per insert")
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print the summary as JSON")
 	cmd.Flags().BoolVar(&f.noEmails, "keep-emails", false, "do not redact e-mail addresses")
+	cmd.AddCommand(a.ingestKafkaCmd())
 	return cmd
 }
 
@@ -135,6 +139,12 @@ func ingestFile(cmd *cobra.Command, p *ingest.Pipeline, name string) error {
 		defer bar.Finish()
 		r = io.TeeReader(r, bar)
 	}
+	read := p.ReadNDJSON
+	p.SetSource("envelope")
+	if f := otlp.FileFormat(name); f != otlp.FormatNone { // *.otlp.json, *.otlp.pb: docs/otlp.md
+		read = otlp.Reader(p, f, otlp.Options{}, cmd.ErrOrStderr())
+		p.SetSource("otlp")
+	}
 	br := bufio.NewReaderSize(r, 1<<16)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -142,9 +152,9 @@ func ingestFile(cmd *cobra.Command, p *ingest.Pipeline, name string) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		defer zr.Close()
-		return p.ReadNDJSON(cmd.Context(), name, zr)
+		return read(cmd.Context(), name, zr)
 	}
-	return p.ReadNDJSON(cmd.Context(), name, br)
+	return read(cmd.Context(), name, br)
 }
 
 func printSummary(out io.Writer, s ingest.Summary, asJSON bool) {

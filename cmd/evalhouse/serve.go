@@ -12,6 +12,7 @@ import (
 
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/httpingest"
+	"github.com/evalhouse/evalhouse/ingest/otlp"
 	"github.com/evalhouse/evalhouse/reports/gate"
 )
 
@@ -22,6 +23,7 @@ func (a *app) serveCmd() *cobra.Command {
 		batchWait        time.Duration
 		strict           bool
 		retention        string
+		kf               kafkaFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -29,6 +31,7 @@ func (a *app) serveCmd() *cobra.Command {
 		Long: `Serve the ingest API:
 
   POST /v1/events   NDJSON envelope events (Content-Encoding: gzip accepted)
+  POST /v1/traces   OTLP/HTTP traces, protobuf or JSON (docs/otlp.md)
   GET  /v1/gates    the last gate decision (?release=R&dataset=D)
   POST /v1/gates    evaluate a posted gate config (docs/gates.md)
   GET  /healthz     200 when the store answers
@@ -56,6 +59,10 @@ process owns.`,
 			w := ingest.NewWriter(s.Conn, 0, batchWait)
 			mux := http.NewServeMux()
 			mux.Handle("/v1/events", httpingest.New(w, httpingest.Config{
+				MaxBody:  maxBody,
+				Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log},
+			}, a.log))
+			mux.Handle("/v1/traces", otlp.NewHandler(w, otlp.Config{
 				MaxBody:  maxBody,
 				Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log},
 			}, a.log))
@@ -94,6 +101,11 @@ process owns.`,
 			if err := start(listen, mux, "ingest API"); err != nil {
 				return err
 			}
+			// With --kafka-brokers, also consume a topic (docs/kafka.md).
+			stopKafka, err := a.serveKafka(ctx, cmd.OutOrStdout(), &kf, w, ingest.Options{Strict: strict, Retention: retention, Log: a.log})
+			if err != nil {
+				return err
+			}
 			select {
 			case <-ctx.Done():
 			case err := <-errc:
@@ -108,6 +120,7 @@ process owns.`,
 			for _, srv := range servers {
 				srv.Shutdown(sctx)
 			}
+			stopKafka(sctx)
 			fmt.Fprintln(cmd.OutOrStdout(), "stopped")
 			return nil
 		},
@@ -118,6 +131,7 @@ process owns.`,
 	cmd.Flags().DurationVar(&batchWait, "batch-wait", 200*time.Millisecond, "longest a request's events wait to be batched with others'")
 	cmd.Flags().BoolVar(&strict, "strict", false, "reject events that break the trace contract")
 	cmd.Flags().StringVar(&retention, "retention", "standard", "storage retention class for events: short, standard, long, audit")
+	kf.register(cmd.Flags(), "kafka-")
 	return cmd
 }
 

@@ -1,0 +1,234 @@
+// Package kafka consumes agent events from a Kafka topic into the store,
+// through the same pipeline as every other source: redaction, the trace
+// contract, pricing and deduplication.
+//
+// Delivery is at least once and rows are exact: offsets are committed only
+// after the rows of every message below them are durable, and the Writer
+// drops redelivered events by (tenant, event_id). Messages that cannot be
+// decoded, and events the contract rejects under Strict, go redacted to a
+// dead-letter topic and then count as handled. docs/kafka.md has the
+// operator's view.
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/evalhouse/evalhouse/ingest/envelope"
+)
+
+// Format names how a message payload is encoded.
+type Format string
+
+// The payload formats. A message's content-type header picks one
+// (application/x-ndjson or application/x-protobuf); Config.Format is the
+// default for messages without the header.
+const (
+	// FormatNDJSON is envelope events, one JSON object per line; a
+	// message may hold one line or many.
+	FormatNDJSON Format = "ndjson"
+	// FormatOTLP is an OTLP ExportTraceServiceRequest in protobuf; it
+	// needs a Decoder (Config.Decoders).
+	FormatOTLP Format = "otlp"
+)
+
+// Decoder turns one message payload into events. The caller owns what it
+// returns (the pipeline redacts the events in place); the decoder must not
+// keep payload. An error rejects the whole message, which is then
+// dead-lettered. Error and rejection texts must not quote the payload.
+type Decoder func(payload []byte) (Decoded, error)
+
+// Decoded is what a Decoder made of one payload.
+type Decoded struct {
+	// Events are stored (or rejected one by one by the pipeline).
+	Events []*envelope.Event
+	// Rejected are parts of the payload (spans) that became no event.
+	// Each is counted; the message is dead-lettered once, with every
+	// reason, while its events are stored.
+	Rejected []Rejection
+}
+
+// Rejection says why one part of a payload was dropped.
+type Rejection struct {
+	Pos    int    // 1-based position of the part (span) in the payload
+	Reason string // never quotes the payload
+}
+
+// Config configures a Source. Its YAML keys match the `evalhouse ingest
+// kafka` flags (dead_letter_topic is --dead-letter-topic). The zero values
+// of the optional fields mean the defaults noted.
+type Config struct {
+	// Brokers are the bootstrap brokers, host:port each.
+	Brokers []string `yaml:"brokers"`
+	// Topic is the topic to consume.
+	Topic string `yaml:"topic"`
+	// Group is the consumer group; members of one group share the
+	// topic's partitions and its committed offsets.
+	Group string `yaml:"group"`
+	// Format is the payload format of messages without a content-type
+	// header; "" means ndjson.
+	Format Format `yaml:"format"`
+	// DeadLetterTopic receives rejected input, redacted, with the reason
+	// and origin in headers; "" means rejected input is counted and
+	// logged only.
+	DeadLetterTopic string `yaml:"dead_letter_topic"`
+	// BatchSize is how many messages are made durable (and committed)
+	// together; 0 means 1000.
+	BatchSize int `yaml:"batch"`
+	// BatchBytes also closes a batch once its payloads add up to this
+	// many bytes, so memory stays bounded whatever the message size; 0
+	// means 64 MiB.
+	BatchBytes int `yaml:"batch_bytes"`
+	// BatchWait is the longest a fetched message waits for its batch to
+	// fill; 0 means 1s.
+	BatchWait time.Duration `yaml:"batch_wait"`
+	// StartOffset is where a group without committed offsets starts:
+	// "earliest" or "latest"; "" means earliest.
+	StartOffset string `yaml:"start_offset"`
+	// QueueCapacity is how many messages are prefetched per assigned
+	// partition; 0 means 100. With BatchSize and MaxBytes it bounds memory.
+	QueueCapacity int `yaml:"queue_capacity"`
+	// MaxBytes is the largest fetch response per partition; 0 means 1 MiB.
+	MaxBytes int `yaml:"max_bytes"`
+	// HeartbeatInterval is how often the group coordinator is told this
+	// member lives (and how fast a rebalance is noticed); 0 means 3s.
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// SessionTimeout is how long the coordinator waits for a silent member
+	// before moving its partitions; 0 means 30s.
+	SessionTimeout time.Duration `yaml:"session_timeout"`
+	// RebalanceTimeout is how long members have to finish their batch,
+	// commit and rejoin when partitions move; 0 means 30s.
+	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
+	// FlushTimeout bounds one store flush, dead-letter write and commit,
+	// including the last ones at shutdown; 0 means 1m.
+	FlushTimeout time.Duration `yaml:"flush_timeout"`
+	// Decoders decode payload formats other than ndjson (which is built
+	// in), e.g. Decoders[FormatOTLP]. A message in a format without a
+	// decoder is dead-lettered.
+	Decoders map[Format]Decoder `yaml:"-"`
+}
+
+// withDefaults returns c with the zero optional fields filled in.
+func (c Config) withDefaults() Config {
+	if c.Format == "" {
+		c.Format = FormatNDJSON
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 1000
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = 64 << 20
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = time.Second
+	}
+	if c.StartOffset == "" {
+		c.StartOffset = "earliest"
+	}
+	if c.QueueCapacity == 0 {
+		c.QueueCapacity = 100
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = 1 << 20
+	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = 3 * time.Second
+	}
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = 30 * time.Second
+	}
+	if c.RebalanceTimeout == 0 {
+		c.RebalanceTimeout = 30 * time.Second
+	}
+	if c.FlushTimeout == 0 {
+		c.FlushTimeout = time.Minute
+	}
+	return c
+}
+
+// Validate reports every problem with c, each naming its YAML key and flag.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("kafka: "+format, args...)) }
+	if len(c.Brokers) == 0 {
+		bad("brokers (--brokers): at least one host:port is required")
+	}
+	for _, b := range c.Brokers {
+		if host, port, err := net.SplitHostPort(b); err != nil || host == "" || port == "" {
+			bad("brokers (--brokers): %q is not host:port", b)
+		}
+	}
+	if c.Topic == "" {
+		bad("topic (--topic) is required")
+	} else if err := checkTopic(c.Topic); err != nil {
+		bad("topic (--topic): %v", err)
+	}
+	if c.Group == "" {
+		bad("group (--group) is required")
+	}
+	switch c.Format {
+	case "", FormatNDJSON:
+	case FormatOTLP:
+		if c.Decoders[FormatOTLP] == nil {
+			bad("format (--format) otlp: this build has no OTLP decoder; send envelope NDJSON")
+		}
+	default:
+		bad("format (--format) %q: want ndjson or otlp", c.Format)
+	}
+	if c.DeadLetterTopic != "" {
+		if err := checkTopic(c.DeadLetterTopic); err != nil {
+			bad("dead_letter_topic (--dead-letter-topic): %v", err)
+		} else if c.DeadLetterTopic == c.Topic {
+			bad("dead_letter_topic (--dead-letter-topic) must differ from topic: rejected input would be read again")
+		}
+	}
+	if c.BatchSize < 0 || c.BatchSize > 1_000_000 {
+		bad("batch (--batch) %d: want 1 to 1000000 messages (0 for the default)", c.BatchSize)
+	}
+	if c.BatchBytes < 0 {
+		bad("batch_bytes %d: must not be negative", c.BatchBytes)
+	}
+	switch c.StartOffset {
+	case "", "earliest", "latest":
+	default:
+		bad("start_offset (--start-offset) %q: want earliest or latest", c.StartOffset)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"batch_wait (--batch-wait)", c.BatchWait}, {"heartbeat_interval", c.HeartbeatInterval},
+		{"session_timeout", c.SessionTimeout}, {"rebalance_timeout", c.RebalanceTimeout}, {"flush_timeout", c.FlushTimeout},
+	} {
+		if d.v < 0 {
+			bad("%s %v: must not be negative", d.key, d.v)
+		}
+	}
+	if c.QueueCapacity < 0 {
+		bad("queue_capacity %d: must not be negative", c.QueueCapacity)
+	}
+	if c.MaxBytes < 0 || (c.MaxBytes > 0 && c.MaxBytes < 1<<10) {
+		bad("max_bytes %d: want at least 1024", c.MaxBytes)
+	}
+	d := c.withDefaults()
+	if d.HeartbeatInterval >= d.SessionTimeout {
+		bad("heartbeat_interval %v must be below session_timeout %v", d.HeartbeatInterval, d.SessionTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+// checkTopic applies Kafka's topic name rules.
+func checkTopic(t string) error {
+	if t == "." || t == ".." || len(t) > 249 {
+		return fmt.Errorf("%q is not a valid topic name", t)
+	}
+	if i := strings.IndexFunc(t, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	}); i >= 0 {
+		return fmt.Errorf("%q is not a valid topic name (letters, digits, '.', '_' and '-' only)", t)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package kafka
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func loadConfig(t *testing.T, name string) Config {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "config", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return c
+}
+
+func TestConfigGood(t *testing.T) {
+	for _, name := range []string{"good.yaml", "minimal.yaml"} {
+		if err := loadConfig(t, name).Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	c := loadConfig(t, "good.yaml")
+	if c.BatchWait.String() != "500ms" || c.DeadLetterTopic != "agent-events.dlq" || c.BatchSize != 2000 {
+		t.Errorf("good.yaml decoded as %+v", c)
+	}
+	d := loadConfig(t, "minimal.yaml").withDefaults()
+	if d.Format != FormatNDJSON || d.BatchSize != 1000 || d.StartOffset != "earliest" || d.MaxBytes != 1<<20 {
+		t.Errorf("defaults: %+v", d)
+	}
+}
+
+// Every bad fixture fails with messages naming the YAML keys (and flags)
+// at fault; all problems are reported at once.
+func TestConfigBad(t *testing.T) {
+	want := map[string][]string{
+		"missing.bad.yaml":  {"brokers (--brokers)", "topic (--topic) is required", "group (--group) is required"},
+		"brokers.bad.yaml":  {`"kafka-1" is not host:port`, `":9092" is not host:port`},
+		"topics.bad.yaml":   {"topic (--topic)", "dead_letter_topic (--dead-letter-topic)"},
+		"dlq-same.bad.yaml": {"must differ from topic"},
+		"format.bad.yaml":   {`format (--format) "csv"`},
+		"otlp.bad.yaml":     {"no OTLP decoder"},
+		"numbers.bad.yaml":  {"batch (--batch) -1", "batch_bytes -5", "batch_wait (--batch-wait)", "start_offset (--start-offset)", "max_bytes 100", "heartbeat_interval 40s"},
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "config", "*.bad.yaml"))
+	if len(files) != len(want) {
+		t.Errorf("%d bad fixtures, %d expectations", len(files), len(want))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		err := loadConfig(t, name).Validate()
+		if err == nil {
+			t.Errorf("%s: valid", name)
+			continue
+		}
+		for _, w := range want[name] {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", name, err, w)
+			}
+		}
+	}
+}
+
+func TestConfigOTLPWithDecoder(t *testing.T) {
+	c := loadConfig(t, "otlp.bad.yaml")
+	c.Decoders = map[Format]Decoder{FormatOTLP: fakeOTLP}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

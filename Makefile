@@ -77,8 +77,13 @@ test: libchdb tools ## unit and end-to-end tests against the real embedded engin
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
 
-bench: libchdb ## ingest benchmark vs the engine's raw insert; figures for docs/benchmarks.md
-	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 20m ./internal/bench/...
+bench: libchdb ## every benchmark, each beside its baseline; figures go to docs/benchmarks.md
+	$(GO) test -run '^$$' -bench IngestVsRaw -benchtime 2x -timeout 20m ./ingest/
+	$(GO) test -run '^$$' -bench . -benchtime 100000x ./ingest/envelope ./ingest/redact
+	$(GO) test -run '^$$' -bench 'RuleEval|RawVM' -benchtime 200000x ./evaluators
+	$(GO) test -run '^$$' -bench ScoreDataset -benchtime 5x ./evaluators
+	$(GO) test -run '^$$' -bench GateQuery -benchtime 10x -timeout 30m ./reports/gate
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 20m ./ingest/otlp ./ingest/kafka ./ingest/parquet
 
 fuzz: ## run every fuzz target briefly
 	@for spec in $$($(GO) list -f '{{.ImportPath}}' ./... ); do \

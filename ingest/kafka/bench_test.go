@@ -17,8 +17,10 @@ import (
 // The two benchmarks read the same topic: M envelope messages of about
 // 1 KB on 4 partitions. BenchmarkRawFetch is kafka-go alone (a group
 // reader's FetchMessage); BenchmarkKafkaToStore is the whole source, up to
-// rows durable in the embedded store and offsets committed. Run them with
-// -benchtime=1x; EVALHOUSE_BENCH_KAFKA_MESSAGES sets M (default 20,000).
+// rows durable in the embedded store and offsets committed, with batches
+// of 1,000 and 10,000 messages (batch_wait 2s, so batches close by size).
+// Both include joining the group. Run them with -benchtime=1x;
+// EVALHOUSE_BENCH_KAFKA_MESSAGES sets M (default 20,000).
 
 // groupSeq names each run's group afresh: b.N restarts at 0 on every
 // -count, and a group that already committed the topic reads nothing.

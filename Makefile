@@ -51,6 +51,8 @@ demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â
 	@echo; echo "== the same files again: nothing new is stored"
 	$(EH) ingest $(EX)/events-2.3.1.ndjson $(EX)/events-2.4.0.ndjson
 	$(EH) sql "SELECT count() AS events FROM agent_events"
+	@echo; echo "== an OTLP export from an OpenTelemetry-instrumented agent (GenAI conventions)"
+	$(EH) ingest examples/otlp/support-agent-run.otlp.json
 	@echo; echo "== a file with a malformed line: the line is named, the rest land"
 	-$(EH) ingest $(EX)/malformed.ndjson
 	@echo; echo "== evalhouse report summary"; $(EH) report summary

@@ -5,12 +5,10 @@
 package ingest
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -121,57 +119,6 @@ func NewPipeline(w *Writer, opts Options) (*Pipeline, error) {
 	}
 	p.sum = Summary{IngestID: newID(), Redactions: redact.Counts{}, Violations: map[string]int{}}
 	return p, nil
-}
-
-// ReadNDJSON feeds every line of r through the pipeline. Bad lines are
-// rejected and counted, and the rest go on; the error is only for what
-// stops the whole ingest (the store, the reader, ctx).
-func (p *Pipeline) ReadNDJSON(ctx context.Context, origin string, r io.Reader) error {
-	br := bufio.NewReaderSize(r, 1<<20)
-	var long []byte
-	line, skipping := 0, false
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			if !skipping {
-				if len(long)+len(chunk) > MaxLine {
-					skipping, long = true, nil
-				} else {
-					long = append(long, chunk...)
-				}
-			}
-			continue
-		}
-		if len(chunk) > 0 || long != nil || skipping {
-			line++
-			switch {
-			case skipping:
-				p.reject(origin, line, nil, fmt.Sprintf("line longer than %d bytes", MaxLine))
-				skipping = false
-			case long != nil:
-				long = append(long, chunk...)
-				if len(long) > MaxLine {
-					p.reject(origin, line, nil, fmt.Sprintf("line longer than %d bytes", MaxLine))
-				} else if ferr := p.Line(ctx, origin, line, long); ferr != nil {
-					return ferr
-				}
-				long = nil
-			default:
-				if ferr := p.Line(ctx, origin, line, chunk); ferr != nil {
-					return ferr
-				}
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("ingest: read %s: %w", origin, err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
 }
 
 // Line decodes one envelope line and passes it on. Blank lines are

@@ -195,8 +195,9 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 var insertFormatRE = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+(.+?)\s+FORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$`)
 
 // stageInsert writes insert data to a temporary file and rewrites
-// `INSERT INTO t (cols) FORMAT F` (data in the body) into an INSERT … SELECT
-// from that file: libchdb takes no data stream beside a statement.
+// `INSERT INTO t (cols) FORMAT F` (data in the body) into `INSERT INTO t
+// (cols) FROM INFILE … FORMAT F`: libchdb takes no data stream beside a
+// statement, and FROM INFILE parses on every core.
 func (h *Handler) stageInsert(query string, data []byte) (string, func(), error) {
 	m := insertFormatRE.FindStringSubmatch(query)
 	if m == nil {
@@ -218,7 +219,7 @@ func (h *Handler) stageInsert(query string, data []byte) (string, func(), error)
 		return "", nil, fmt.Errorf("evalhouse: stage insert: %w", err)
 	}
 	path := strings.ReplaceAll(f.Name(), `'`, `\'`)
-	return fmt.Sprintf("INSERT INTO %s SELECT * FROM file('%s', '%s')", m[1], path, m[2]), cleanup, nil
+	return fmt.Sprintf("INSERT INTO %s FROM INFILE '%s' FORMAT %s", m[1], path, m[2]), cleanup, nil
 }
 
 func (h *Handler) fail(w http.ResponseWriter, err error) {

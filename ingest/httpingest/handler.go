@@ -5,16 +5,14 @@ package httpingest
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/internal/httpbody"
 )
 
 // Config configures the handler.
@@ -78,13 +76,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusTooManyRequests, Response{Error: "too many requests in flight; retry"})
 		return
 	}
-	switch ct := mediaType(r.Header.Get("Content-Type")); ct {
+	switch ct := httpbody.MediaType(r.Header.Get("Content-Type")); ct {
 	case "", "application/x-ndjson", "application/ndjson", "application/jsonl", "application/json", "text/plain":
 	default:
 		writeJSON(w, http.StatusUnsupportedMediaType, Response{Error: fmt.Sprintf("content type %q: send application/x-ndjson", ct)})
 		return
 	}
-	body, status, err := h.readBody(r)
+	body, status, err := httpbody.Read(r, h.cfg.MaxBody)
 	if err != nil {
 		writeJSON(w, status, Response{Error: err.Error()})
 		return
@@ -121,38 +119,6 @@ func (h *Handler) storeFailed(w http.ResponseWriter, sum ingest.Summary, err err
 	h.log.Error("events not stored", "err", err)
 	w.Header().Set("Retry-After", "5")
 	writeJSON(w, http.StatusServiceUnavailable, Response{Summary: sum, Error: "store unavailable; nothing from this request is acknowledged, retry: " + err.Error()})
-}
-
-var errTooLarge = errors.New("body too large")
-
-func (h *Handler) readBody(r *http.Request) ([]byte, int, error) {
-	var src io.Reader = http.MaxBytesReader(nil, r.Body, h.cfg.MaxBody+1)
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("gzip body: %v", err)
-		}
-		src = zr
-	}
-	body, err := io.ReadAll(io.LimitReader(src, h.cfg.MaxBody+1))
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) || int64(len(body)) > h.cfg.MaxBody {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: the limit is %d bytes; split the batch", errTooLarge, h.cfg.MaxBody)
-	}
-	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("read body: %v", err)
-	}
-	return body, 0, nil
-}
-
-func mediaType(ct string) string {
-	for i := 0; i < len(ct); i++ {
-		if ct[i] == ';' {
-			ct = ct[:i]
-			break
-		}
-	}
-	return string(bytes.TrimSpace([]byte(ct)))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,10 +1,7 @@
 package otlp
 
 import (
-	"compress/gzip"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -16,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/internal/httpbody"
 )
 
 // Config configures the OTLP/HTTP handler.
@@ -91,7 +89,7 @@ const (
 //	503  the store failed; nothing from this request is acknowledged (Retry-After)
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	enc := encJSON
-	ct := mediaType(r.Header.Get("Content-Type"))
+	ct := httpbody.MediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/x-protobuf", "application/protobuf":
 		enc = encProto
@@ -116,7 +114,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, enc, http.StatusTooManyRequests, codeResourceExhausted, "too many requests in flight; retry")
 		return
 	}
-	body, code, err := h.readBody(r)
+	body, code, err := httpbody.Read(r, h.cfg.MaxBody)
 	if err != nil {
 		h.fail(w, enc, code, codeInvalidArgument, err.Error())
 		return
@@ -219,37 +217,4 @@ func write(w http.ResponseWriter, enc encoding, code int, m proto.Message) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(code)
 	w.Write(b)
-}
-
-var errTooLarge = errors.New("body too large")
-
-func (h *Handler) readBody(r *http.Request) ([]byte, int, error) {
-	var src io.Reader = http.MaxBytesReader(nil, r.Body, h.cfg.MaxBody+1)
-	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("gzip body: %v", err)
-		}
-		src = zr
-	default:
-		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("content encoding %q: send gzip or none", ce)
-	}
-	body, err := io.ReadAll(io.LimitReader(src, h.cfg.MaxBody+1))
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) || int64(len(body)) > h.cfg.MaxBody {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: the limit is %d bytes; split the batch", errTooLarge, h.cfg.MaxBody)
-	}
-	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("read body: %v", err)
-	}
-	return body, 0, nil
-}
-
-func mediaType(ct string) string {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	return strings.ToLower(strings.TrimSpace(ct))
 }

@@ -61,22 +61,6 @@ func TestREADMEQuotesTheCounts(t *testing.T) {
 	}
 }
 
-// gen's Event mirrors envelope.Event: same JSON names in the same order.
-func TestEventMirrorsEnvelope(t *testing.T) {
-	tags := func(typ reflect.Type) []string {
-		var out []string
-		for i := 0; i < typ.NumField(); i++ {
-			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
-			out = append(out, name)
-		}
-		return out
-	}
-	got, want := tags(reflect.TypeOf(Event{})), tags(reflect.TypeOf(envelope.Event{}))
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("gen.Event JSON fields\n  %v\ndo not match envelope.Event's\n  %v", got, want)
-	}
-}
-
 // Every line of the events files decodes as an envelope event of a known kind,
 // and uses only envelope field names.
 func TestEventsDecodeAsEnvelope(t *testing.T) {

@@ -298,3 +298,18 @@ func TestDedupWithSubSecondTimestamps(t *testing.T) {
 		t.Fatalf("stored %d", n)
 	}
 }
+
+// Secrets in text fields and id lists are redacted as in payloads.
+func TestSecretsInTextFields(t *testing.T) {
+	s := migrated(t)
+	key := "AKIAIOSFODNN7EXAMPLE"
+	ev := strings.Replace(event("policy", 1, ""), `"reason_code":"refund_over_limit"`, `"reason_code":"leaked `+key+`"`, 1)
+	ev2 := strings.Replace(event("retrieval", 2, ""), `"kb-1"`, `"`+key+`"`, 1)
+	sum := ingestString(t, s, ingest.Options{}, "t", ev+"\n"+ev2+"\n")
+	if sum.Redactions["aws_key"] != 2 {
+		t.Fatalf("redactions %v", sum.Redactions)
+	}
+	if n := count(t, s, "SELECT count() FROM agent_events WHERE position(reason_code, ?) > 0 OR has(source_ids, ?)", key, key); n != 0 {
+		t.Fatalf("%d rows keep the key", n)
+	}
+}

@@ -212,37 +212,10 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error
 	return nil
 }
 
-// redactRow scrubs the event content of a row: the same text fields
-// redactEvent scrubs, with the payloads as their stored JSON text.
-func redactRow(r *redact.Redactor, row *Row, c redact.Counts) {
-	for _, s := range []*string{
-		&row.Input, &row.Output, &row.Args, &row.Attributes,
-		&row.EventID, &row.TraceID, &row.SpanID, &row.ParentSpanID, &row.RunID, &row.Tenant, &row.Environment,
-		&row.Release, &row.Status, &row.Dataset, &row.CaseID,
-		&row.Actor, &row.Task, &row.StopReason,
-		&row.Model, &row.PromptVersion, &row.InputRef, &row.OutputStatus,
-		&row.Tool, &row.Authorization, &row.IdempotencyKey, &row.SideEffect,
-		&row.AccessDecision,
-		&row.Op, &row.RetentionClass, &row.PolicyBasis,
-		&row.PolicyVersion, &row.Decision, &row.ReasonCode, &row.Enforcement,
-		&row.ApproverRole, &row.Action, &row.Result,
-		&row.Evaluator, &row.EvaluatorVersion,
-	} {
-		if *s != "" {
-			*s = r.String(*s, c)
-		}
-	}
-	for _, ids := range [][]string{row.SourceIDs, row.ReadIDs, row.WriteIDs} {
-		for i := range ids {
-			ids[i] = r.String(ids[i], c)
-		}
-	}
-}
-
 func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, ev *envelope.Event) error {
 	p.origins[origin] = true
 	counts := redact.Counts{}
-	redactEvent(p.red, ev, counts)
+	redactPayloads(p.red, ev, counts)
 
 	costSource := ""
 	if ev.FillCost(p.prices) {
@@ -255,6 +228,7 @@ func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, 
 	}
 
 	row := ToRow(ev)
+	redactText(p.red, &row, counts)
 	if costSource != "" {
 		row.CostSource = costSource
 	}

@@ -39,6 +39,26 @@ $(CHDB_DIR)/libchdb.so:
 	  mv "$(CHDB_DIR)/libchdb.so.part" "$(CHDB_DIR)/libchdb.so"
 	@echo "libchdb: $(CHDB_DIR)/libchdb.so"
 
+# Programs the tests run, as "program:debian-package". internal/toolcheck's test
+# fails when a test looks up a program that is not listed here.
+TEST_TOOLS    := xmllint:libxml2-utils
+
+tools: ## install the programs the tests run (apt-get; as root or through sudo)
+	@missing=""; for spec in $(TEST_TOOLS); do \
+	  prog=$${spec%%:*}; pkg=$${spec#*:}; \
+	  command -v "$$prog" >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "tools: installing$$missing (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; \
+	  else echo "tools: need root or sudo to apt-get install$$missing; install them and rerun" >&2; exit 1; fi; \
+	  { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } || \
+	    { echo "tools: apt-get install$$missing failed; install them by hand and rerun" >&2; exit 1; }; \
+	fi; \
+	for spec in $(TEST_TOOLS); do prog=$${spec%%:*}; \
+	  command -v "$$prog" >/dev/null 2>&1 || { echo "tools: $$prog still missing after install" >&2; exit 1; }; \
+	done
+
 EH := ./$(BIN) --store $(DEMO_STORE)
 EX := examples/support-agent
 GATE := $(EH) gate --config examples/gate.yaml --commit demo

@@ -60,11 +60,16 @@ tools: ## install the programs the tests run (apt-get; as root or through sudo)
 	done
 
 EH := ./$(BIN) --store $(DEMO_STORE)
-EX := examples/support-agent
+# The examples carry fixed dates; the demo ingests copies restamped to the
+# hour before now, so they are inside their retention on any day.
+EX := .evalhouse/demo/data
+EXAMPLES := examples/support-agent/events-2.3.1.ndjson examples/support-agent/events-2.4.0.ndjson \
+  examples/support-agent/events-2.4.1.ndjson examples/support-agent/malformed.ndjson examples/otlp/support-agent-run.otlp.json
 GATE := $(EH) gate --config examples/gate.yaml --commit demo
 
 demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â†’ fixture, gate again
 	@rm -rf .evalhouse/demo
+	@$(GO) run ./examples/restamp -out $(EX) $(EXAMPLES) >/dev/null
 	@echo "== evalhouse migrate"; $(EH) migrate
 	@echo; echo "== ingest two releases of a support agent (secrets planted in both)"
 	$(EH) ingest $(EX)/events-2.3.1.ndjson $(EX)/events-2.4.0.ndjson
@@ -72,9 +77,10 @@ demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â
 	$(EH) ingest $(EX)/events-2.3.1.ndjson $(EX)/events-2.4.0.ndjson
 	$(EH) sql "SELECT count() AS events FROM agent_events"
 	@echo; echo "== an OTLP export from an OpenTelemetry-instrumented agent (GenAI conventions)"
-	$(EH) ingest examples/otlp/support-agent-run.otlp.json
+	$(EH) ingest $(EX)/support-agent-run.otlp.json
 	@echo; echo "== a file with a malformed line: the line is named, the rest land"
-	-$(EH) ingest $(EX)/malformed.ndjson
+	@$(EH) ingest $(EX)/malformed.ndjson; code=$$?; \
+	  if [ $$code -eq 1 ]; then echo "exit code 1, as expected: one line rejected"; else echo "exit code $$code, expected 1" >&2; exit 1; fi
 	@echo; echo "== evalhouse report summary"; $(EH) report summary
 	@echo; echo "== dataset v1, and both releases scored against it"
 	$(EH) dataset create support-bot --from examples/datasets/support-bot-v1.jsonl

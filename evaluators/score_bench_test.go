@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evalhouse/evalhouse/evaluators"
 	"github.com/evalhouse/evalhouse/ingest"
@@ -24,10 +25,11 @@ func BenchmarkScoreDataset(b *testing.B) {
 	}
 	var nd strings.Builder
 	cases := evaluators.CaseSource{}
+	ts := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
 	for i := 0; i < runs; i++ {
 		id := fmt.Sprintf("c%04d", i)
 		cases[id] = evaluators.Case{ID: id, Expected: map[string]any{"answer": "on its way", "must_escalate": false}}
-		common := fmt.Sprintf(`"trace_id":"t%04d","run_id":"r%04d","tenant":"acme","environment":"staging","release":"1.0","ts":"2026-11-20T09:00:00Z","status":"ok","dataset":"bench@v1","case_id":%q`, i, i, id)
+		common := fmt.Sprintf(`"trace_id":"t%04d","run_id":"r%04d","tenant":"acme","environment":"staging","release":"1.0","ts":%q,"status":"ok","dataset":"bench@v1","case_id":%q`, i, i, ts, id)
 		fmt.Fprintf(&nd, `{"kind":"run",%s,"span_id":"s%04d","duration_ms":900,"actor":"bot","task":"order_status","input":"where is my order","output":"your order is on its way","stop_reason":"completed"}`+"\n", common, i)
 		fmt.Fprintf(&nd, `{"kind":"model",%s,"span_id":"m%04d","duration_ms":800,"model":"gpt-4o","prompt_version":"p","input_ref":"x","output_status":"ok","input_tokens":1200,"output_tokens":150,"latency_ms":800}`+"\n", common, i)
 		fmt.Fprintf(&nd, `{"kind":"tool",%s,"span_id":"x%04d","duration_ms":40,"tool":"lookup_order","args":{"order":"ORD-1"},"authorization":"allowed","retry_count":0,"idempotency_key":"k%04d","side_effect":"read"}`+"\n", common, i, i)

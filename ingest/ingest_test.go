@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/internal/store"
@@ -51,10 +52,13 @@ func count(t *testing.T, s *store.Store, q string, args ...any) uint64 {
 	return n
 }
 
+// testBase is when the test events happen: a day ago, whatever the date.
+var testBase = time.Now().UTC().Truncate(time.Hour).Add(-24 * time.Hour)
+
 // event renders one contract-clean event of the given kind.
 func event(kind string, i int, extra string) string {
-	common := fmt.Sprintf(`"trace_id":"tr%03d","span_id":"sp%03d","run_id":"run%03d","tenant":"acme","environment":"staging","release":"2.4.0","ts":"2026-11-20T09:%02d:%02dZ","duration_ms":%d,"status":"ok"`,
-		i/10, i, i/10, (i/60)%60, i%60, 10+i)
+	common := fmt.Sprintf(`"trace_id":"tr%03d","span_id":"sp%03d","run_id":"run%03d","tenant":"acme","environment":"staging","release":"2.4.0","ts":%q,"duration_ms":%d,"status":"ok"`,
+		i/10, i, i/10, testBase.Add(time.Duration(i)*time.Second).Format(time.RFC3339), 10+i)
 	body := map[string]string{
 		"run":       `"actor":"support-bot","task":"refund_request","input":"where is my order","output":"on its way","stop_reason":"completed"`,
 		"model":     `"model":"gpt-4o","prompt_version":"p7","input_ref":"blob://in","output_status":"ok","input_tokens":1200,"output_tokens":300,"latency_ms":900`,
@@ -62,7 +66,7 @@ func event(kind string, i int, extra string) string {
 		"retrieval": `"source_ids":["kb-1","kb-2"],"freshness":{"stale":false,"age_s":30},"access_decision":"allowed","citation_required":true`,
 		"memory":    `"op":"read","read_ids":["mem-1"],"retention_class":"30d","policy_basis":"consent"`,
 		"policy":    `"policy_version":"refund-policy@7","decision":"deny","reason_code":"refund_over_limit","enforcement":"block"`,
-		"approval":  `"approver_role":"support_lead","action":"issue_refund","expires_at":"2026-11-21T09:00:00Z","result":"approved"`,
+		"approval":  `"approver_role":"support_lead","action":"issue_refund","expires_at":"` + testBase.Add(24*time.Hour).Format(time.RFC3339) + `","result":"approved"`,
 		"eval":      `"case_id":"c001","evaluator":"helpfulness","evaluator_version":"v3","score":0.8,"threshold":0.7,"passed":true`,
 	}[kind]
 	if extra != "" {
@@ -136,7 +140,7 @@ func TestMalformedLineIsNamedAndTheRestLand(t *testing.T) {
 		event("model", 2, ""),
 		`{"kind":"tool","trace_id": `,
 		event("tool", 4, ""),
-		`{"kind":"model","trace_id":"x","ts":"2026-11-20T09:00:00Z","input_tokens":"many"}`,
+		`{"kind":"model","trace_id":"x","ts":"` + testBase.Format(time.RFC3339) + `","input_tokens":"many"}`,
 		"",
 		event("eval", 7, ""),
 	}

@@ -6,8 +6,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/internal/restamp"
 	"github.com/evalhouse/evalhouse/internal/storetest"
 	"github.com/evalhouse/evalhouse/reports"
 	"github.com/evalhouse/evalhouse/schema"
@@ -21,7 +23,12 @@ func TestSummaryOfTheExample(t *testing.T) {
 	if _, err := schema.Migrate(ctx, s.Conn, schema.Options{}, nil); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open("../examples/support-agent/events-2.3.1.ndjson")
+	// The example carries fixed dates; ingest a copy restamped to now.
+	files, err := restamp.Files(t.TempDir(), time.Now(), "../examples/support-agent/events-2.3.1.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(files[0])
 	if err != nil {
 		t.Fatal(err)
 	}

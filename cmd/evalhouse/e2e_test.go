@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/evalhouse/evalhouse/internal/restamp"
 )
 
 // The end-to-end tests drive the evalhouse command the way a user does:
@@ -30,10 +33,27 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	// The examples carry fixed dates: the tests ingest a copy restamped to
+	// the hour before now, so it is inside its retention on any day.
+	dir, err := os.MkdirTemp("", "evalhouse-examples-")
+	if err == nil {
+		err = restamp.Tree(dir, "../../examples", time.Now())
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "restamp examples:", err)
+		os.Exit(1)
+	}
+	exampleRoot = dir
+	examples = filepath.Join(dir, "support-agent")
+	otlpExample = filepath.Join(dir, "otlp", "support-agent-run.otlp.json")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
-const examples = "../../examples/support-agent"
+// exampleRoot is a restamped copy of ../../examples; examples its
+// support-agent directory.
+var exampleRoot, examples string
 
 // run executes one evalhouse command line in-process and returns its
 // standard output (and error output) and exit code.

@@ -15,7 +15,7 @@ import (
 // with the new fixture in its evidence.
 func TestReleaseLoop(t *testing.T) {
 	store, _ := storeFlag(t)
-	ex := "../../examples"
+	ex := exampleRoot
 	must := func(want int, args ...string) string {
 		t.Helper()
 		out, code := run(t, nil, append([]string{store}, args...)...)

@@ -14,7 +14,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-const otlpExample = "../../examples/otlp/support-agent-run.otlp.json"
+// otlpExample is the restamped copy of examples/otlp (see TestMain).
+var otlpExample string
 
 // sqlRows runs `evalhouse sql --format tsv` and returns its rows, without
 // the header.

@@ -4,15 +4,20 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/datasets/incidents"
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/internal/restamp"
 	"github.com/evalhouse/evalhouse/internal/storetest"
 	"github.com/evalhouse/evalhouse/schema"
 )
 
-const failedRun = `{"kind":"run","trace_id":"tr-bad","span_id":"s1","run_id":"run-bad","tenant":"acme","environment":"production","release":"2.4.0","ts":"2026-11-21T10:00:00Z","duration_ms":900,"status":"error","actor":"bot","task":"password_reset","input":{"message":"reset please, my token is ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"},"output":"here: https://x/reset?t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnop","stop_reason":"completed"}
+// failedRun is a failed production run, stamped within the hour before now.
+var failedRun = string(restamp.ToNow([]byte(failedRunFixed), time.Now()))
+
+const failedRunFixed = `{"kind":"run","trace_id":"tr-bad","span_id":"s1","run_id":"run-bad","tenant":"acme","environment":"production","release":"2.4.0","ts":"2026-11-21T10:00:00Z","duration_ms":900,"status":"error","actor":"bot","task":"password_reset","input":{"message":"reset please, my token is ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"},"output":"here: https://x/reset?t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnop","stop_reason":"completed"}
 {"kind":"tool","trace_id":"tr-bad","span_id":"s2","parent_span_id":"s1","run_id":"run-bad","tenant":"acme","environment":"production","release":"2.4.0","ts":"2026-11-21T10:00:01Z","duration_ms":30,"status":"ok","tool":"send_email","args":{"to":"julia@example.net"},"authorization":"allowed","retry_count":0,"idempotency_key":"k1","side_effect":"external"}
 `
 

@@ -9,14 +9,19 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/httpingest"
+	"github.com/evalhouse/evalhouse/internal/restamp"
 	"github.com/evalhouse/evalhouse/internal/storetest"
 	"github.com/evalhouse/evalhouse/schema"
 )
 
-const ev = `{"kind":"policy","trace_id":"t1","span_id":"s1","run_id":"r1","tenant":"acme","environment":"prod","release":"1.0","ts":"2026-11-20T09:00:00Z","duration_ms":3,"status":"ok","policy_version":"p@1","decision":"deny","reason_code":"refund_over_limit","enforcement":"enforced"}`
+// ev is one policy event, stamped an hour ago (restamp.ToNow).
+var ev = string(restamp.ToNow([]byte(evFixed), time.Now()))
+
+const evFixed = `{"kind":"policy","trace_id":"t1","span_id":"s1","run_id":"r1","tenant":"acme","environment":"prod","release":"1.0","ts":"2026-11-20T09:00:00Z","duration_ms":3,"status":"ok","policy_version":"p@1","decision":"deny","reason_code":"refund_over_limit","enforcement":"enforced"}`
 
 func server(t *testing.T, cfg httpingest.Config) (*httptest.Server, func(string) uint64) {
 	s := storetest.New(t)

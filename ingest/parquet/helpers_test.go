@@ -13,6 +13,7 @@ import (
 
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/parquet"
+	"github.com/evalhouse/evalhouse/internal/restamp"
 	"github.com/evalhouse/evalhouse/internal/store"
 	"github.com/evalhouse/evalhouse/internal/storetest"
 	"github.com/evalhouse/evalhouse/schema"
@@ -46,6 +47,11 @@ func ingestExamples(tb testing.TB, s *store.Store) int {
 	files, _ := filepath.Glob(filepath.Join(examples, "events-*.ndjson"))
 	if len(files) == 0 {
 		tb.Fatal("no example events")
+	}
+	// The examples carry fixed dates; ingest copies restamped to now.
+	files, err := restamp.Files(tb.TempDir(), time.Now(), files...)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	p := newPipeline(tb, s, ingest.Options{})
 	for _, name := range files {

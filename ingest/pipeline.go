@@ -189,6 +189,10 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error
 	if row.IngestID == "" {
 		row.IngestID = p.sum.IngestID
 	}
+	if reason := secretInIdentifier(p.red, &row); reason != "" {
+		p.reject(origin, n, nil, reason)
+		return nil
+	}
 	counts := redact.Counts{}
 	redactRow(p.red, &row, counts)
 	if len(counts) > 0 && row.RedactionCounts == nil {
@@ -228,6 +232,10 @@ func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, 
 	}
 
 	row := ToRow(ev)
+	if reason := secretInIdentifier(p.red, &row); reason != "" {
+		p.reject(origin, n, raw, reason)
+		return nil
+	}
 	redactText(p.red, &row, counts)
 	if costSource != "" {
 		row.CostSource = costSource

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"fmt"
+
 	"github.com/evalhouse/evalhouse/ingest/envelope"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 )
@@ -8,8 +10,9 @@ import (
 // Every string an event carries is scrubbed before it is stored: the
 // free-form payloads (input, output, args, attributes, nested at any depth)
 // on the decoded event, where the redactor sees keys and values; every text
-// field on the row it becomes. Only kind, timestamps and numbers are left
-// untouched.
+// field on the row it becomes. Kind, timestamps, numbers and identifiers
+// are left untouched: an event whose identifier holds a secret is rejected
+// (secretInIdentifier).
 
 // redactPayloads scrubs an event's free-form values.
 func redactPayloads(r *redact.Redactor, ev *envelope.Event, c redact.Counts) {
@@ -32,14 +35,14 @@ func redactRow(r *redact.Redactor, row *Row, c redact.Counts) {
 	redactText(r, row, c)
 }
 
-// redactText scrubs a row's text fields and id lists.
+// redactText scrubs a row's text fields, identifiers excepted (see
+// secretInIdentifier).
 func redactText(r *redact.Redactor, row *Row, c redact.Counts) {
 	for _, s := range []*string{
-		&row.EventID, &row.TraceID, &row.SpanID, &row.ParentSpanID, &row.RunID, &row.Tenant, &row.Environment,
-		&row.Release, &row.Status, &row.Dataset, &row.CaseID,
+		&row.Tenant, &row.Environment, &row.Release, &row.Status,
 		&row.Actor, &row.Task, &row.StopReason,
 		&row.Model, &row.PromptVersion, &row.InputRef, &row.OutputStatus,
-		&row.Tool, &row.Authorization, &row.IdempotencyKey, &row.SideEffect,
+		&row.Tool, &row.Authorization, &row.SideEffect,
 		&row.AccessDecision,
 		&row.Op, &row.RetentionClass, &row.PolicyBasis,
 		&row.PolicyVersion, &row.Decision, &row.ReasonCode, &row.Enforcement,
@@ -50,9 +53,39 @@ func redactText(r *redact.Redactor, row *Row, c redact.Counts) {
 			*s = r.String(*s, c)
 		}
 	}
-	for _, ids := range [][]string{row.SourceIDs, row.ReadIDs, row.WriteIDs} {
-		for i := range ids {
-			ids[i] = r.String(ids[i], c)
+}
+
+// secretInIdentifier returns why row must be rejected if one of its
+// identifiers holds a secret, or "". Identifiers are never rewritten by
+// redaction (a rewritten trace_id or run_id silently breaks every join on
+// it); an event whose identifier is itself a secret is rejected instead,
+// the field and the kind of secret named, the value never quoted.
+func secretInIdentifier(r *redact.Redactor, row *Row) string {
+	for _, f := range []struct {
+		name string
+		v    string
+	}{
+		{"event_id", row.EventID}, {"trace_id", row.TraceID}, {"span_id", row.SpanID},
+		{"parent_span_id", row.ParentSpanID}, {"run_id", row.RunID}, {"case_id", row.CaseID},
+		{"dataset", row.Dataset}, {"idempotency_key", row.IdempotencyKey},
+	} {
+		if typ := r.Identifier(f.v); typ != "" {
+			return identifierReason(f.name, typ)
 		}
 	}
+	for _, l := range []struct {
+		name string
+		ids  []string
+	}{{"source_ids", row.SourceIDs}, {"read_ids", row.ReadIDs}, {"write_ids", row.WriteIDs}} {
+		for i, id := range l.ids {
+			if typ := r.Identifier(id); typ != "" {
+				return identifierReason(fmt.Sprintf("%s[%d]", l.name, i), typ)
+			}
+		}
+	}
+	return ""
+}
+
+func identifierReason(field, typ string) string {
+	return fmt.Sprintf("field %q: identifier holds a secret (%s); identifiers are never redacted, so the event is rejected", field, typ)
 }

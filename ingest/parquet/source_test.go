@@ -147,23 +147,28 @@ func TestSecretsInAFileAreRedacted(t *testing.T) {
 	s := migrated(t)
 	row := fullRow(1)
 	row.Input = `{"note":"mail maria.keller@example.com"}`
-	row.SourceIDs = []string{"kb-1", "AKIAIOSFODNN7EXAMPLE"}
-	data := writeRecords(t, []parquet.Record{parquet.FromRow(&row, time.Now())})
+	row.Task = "key AKIAIOSFODNN7EXAMPLE"
+	// An identifier holding a secret rejects its row (identifiers are never rewritten).
+	bad := fullRow(2)
+	bad.SourceIDs = []string{"kb-1", "AKIAIOSFODNN7EXAMPLE"}
+	data := writeRecords(t, []parquet.Record{parquet.FromRow(&row, time.Now()), parquet.FromRow(&bad, time.Now())})
 	sum := readInto(t, s, writeFile(t, data), ingest.Options{})
 	if sum.Redactions[redact.TypeEmail] != 1 || sum.Redactions.Total() != 2 {
 		t.Fatalf("redactions: %v", sum.Redactions)
 	}
-	var input string
-	var ids []string
+	if sum.Accepted != 1 || sum.Rejected != 1 || !strings.Contains(sum.Errors[0].Reason, `"source_ids[1]": identifier holds a secret (aws_key)`) {
+		t.Fatalf("summary %+v", sum)
+	}
+	var input, task string
 	var total uint32
 	var counts map[string]uint32
-	err := s.Conn.QueryRow(context.Background(), "SELECT input, source_ids, redactions, redaction_counts FROM agent_events").
-		Scan(&input, &ids, &total, &counts)
+	err := s.Conn.QueryRow(context.Background(), "SELECT input, task, redactions, redaction_counts FROM agent_events").
+		Scan(&input, &task, &total, &counts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(input, "maria") || strings.Contains(ids[1], "AKIA") {
-		t.Fatalf("secret stored: %q %q", input, ids)
+	if strings.Contains(input, "maria") || strings.Contains(task, "AKIA") {
+		t.Fatalf("secret stored: %q %q", input, task)
 	}
 	// The row's own counts (email 2, aws_key 1) grow by what was found now.
 	if total != 5 || counts[redact.TypeEmail] != 3 {

@@ -116,6 +116,28 @@ func (r *Redactor) String(s string, c Counts) string {
 	return out
 }
 
+// Identifier reports the type of a secret that identifier holds, or "" if
+// it holds none. Identifiers (trace, span, run and case ids, dataset names,
+// idempotency keys) are never rewritten: a join on a rewritten id breaks
+// silently. Card numbers are not looked for in identifiers, since numeric
+// ids (order numbers, all-zero span ids) pass the Luhn check as often as
+// cards do; every other detector is.
+func (r *Redactor) Identifier(identifier string) string {
+	m := r.scan(identifier) &^ bitCard
+	if m == 0 {
+		return ""
+	}
+	c := Counts{}
+	r.pass(identifier, m, c)
+	typ := ""
+	for t := range c {
+		if typ == "" || t < typ {
+			typ = t
+		}
+	}
+	return typ
+}
+
 // redact is String that also reports whether anything was replaced.
 func (r *Redactor) redact(s string, c Counts) (string, bool) {
 	m := r.scan(s)

@@ -96,6 +96,7 @@ func TestReleaseLoop(t *testing.T) {
 	if n := sqlCount(t, store, "SELECT count() FROM gate_decisions"); n != 4 {
 		t.Fatalf("%d gate decisions stored, want 4", n)
 	}
+	selectStarEverywhere(t, store)
 }
 
 func lastLine(s string) string {

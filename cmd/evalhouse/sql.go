@@ -28,7 +28,12 @@ and print the result. Statements that would write are refused before they
 reach the store, and the store is asked to enforce read-only as well.
 
 Tables: agent_events (one row per event), run_summaries, model_usage_hourly,
-ingest_log, datasets, dataset_items, eval_results, incidents, gate_decisions.`,
+ingest_log, datasets, dataset_items, eval_results, incidents, gate_decisions.
+
+Aggregate-state columns (model_usage_hourly.latency_ms, a quantilesTDigest
+state) are shown finalized: "SELECT *" prints the quantiles of each row's
+own state. To combine rows, merge the states yourself, e.g.
+quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms) ... GROUP BY model.`,
 		Example: `  evalhouse sql "SELECT release, count() FROM agent_events WHERE kind = 'run' GROUP BY release"
   evalhouse sql --format json "SELECT model, sum(cost_usd) AS usd FROM agent_events GROUP BY model"
   evalhouse sql --format csv "SELECT * FROM ingest_log" > ingests.csv`,
@@ -48,11 +53,48 @@ ingest_log, datasets, dataset_items, eval_results, incidents, gate_decisions.`,
 			}
 			defer s.Close()
 			ctx := clickhouse.Context(cmd.Context(), clickhouse.WithSettings(clickhouse.Settings{"readonly": 1}))
-			return runQuery(ctx, s.Conn, args[0], format, cmd.OutOrStdout())
+			return runQuery(ctx, s.Conn, readable(ctx, s.Conn, args[0]), format, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "output: table, json, csv or tsv")
 	return cmd
+}
+
+// readable returns q, or for a SELECT whose result holds aggregate-function
+// states (which no client can decode), q wrapped so that each such column is
+// finalized: SELECT * REPLACE (finalizeAggregation(c) AS c) FROM (q).
+// Anything it cannot describe is returned as is, for the store to judge.
+func readable(ctx context.Context, conn driver.Conn, q string) string {
+	body := strings.TrimSpace(q)
+	body = strings.TrimSpace(strings.TrimSuffix(body, ";"))
+	verb := strings.ToUpper(strings.TrimLeft(body, "( \t\r\n"))
+	if !strings.HasPrefix(verb, "SELECT") && !strings.HasPrefix(verb, "WITH") {
+		return q
+	}
+	rows, err := conn.Query(ctx, "DESCRIBE TABLE ("+body+")")
+	if err != nil {
+		return q
+	}
+	defer rows.Close()
+	vals := make([]any, len(rows.ColumnTypes()))
+	for i := range vals {
+		vals[i] = new(string)
+	}
+	var finalize []string
+	for rows.Next() {
+		if len(vals) < 2 || rows.Scan(vals...) != nil {
+			return q
+		}
+		name, typ := *vals[0].(*string), *vals[1].(*string)
+		if strings.HasPrefix(typ, "AggregateFunction(") {
+			col := "`" + strings.ReplaceAll(name, "`", "\\`") + "`"
+			finalize = append(finalize, "finalizeAggregation("+col+") AS "+col)
+		}
+	}
+	if rows.Err() != nil || len(finalize) == 0 {
+		return q
+	}
+	return "SELECT * REPLACE (" + strings.Join(finalize, ", ") + ") FROM (" + body + ")"
 }
 
 // runQuery prints the result of q in format (table, json, csv or tsv).

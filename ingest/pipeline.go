@@ -30,6 +30,14 @@ const MaxErrors = 100
 // class are kept. Policy and approval events are always kept as "audit".
 var RetentionDays = map[string]uint16{"short": 7, "standard": 90, "long": 400, "audit": 2555}
 
+// The timestamps the store keeps: agent_events.ts is DateTime64 (from
+// 1900), and its TTL adds up to seven years of retention to ts as a 32-bit
+// DateTime (which ends in February 2106), so ts must fall before 2099.
+var (
+	MinTS = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTS = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // Options configure a Pipeline. The zero value is usable.
 type Options struct {
 	// Strict rejects events that break the trace contract instead of
@@ -53,6 +61,9 @@ type Options struct {
 	Urgent bool
 	// Log receives one line per rejection; nil discards.
 	Log *slog.Logger
+	// Now is the clock that decides which events are already past their
+	// retention; nil means time.Now.
+	Now func() time.Time
 }
 
 // LineError says why one input line was rejected. It never quotes input.
@@ -69,11 +80,12 @@ type Summary struct {
 	IngestID        string         `json:"ingest_id"`
 	Accepted        int            `json:"accepted"`
 	Rejected        int            `json:"rejected"`
+	Expired         int            `json:"expired"` // past their retention on arrival: not stored
 	Duplicates      int            `json:"duplicates"`
 	Redactions      redact.Counts  `json:"redactions"`
 	Violations      map[string]int `json:"contract_violations"` // "kind.field" → events
 	ViolatingEvents int            `json:"violating_events"`
-	Errors          []LineError    `json:"errors,omitempty"`
+	Errors          []LineError    `json:"errors,omitempty"` // rejected and expired lines, the first MaxErrors
 }
 
 // Pipeline turns events into stored rows. It is not safe for concurrent
@@ -116,6 +128,9 @@ func NewPipeline(w *Writer, opts Options) (*Pipeline, error) {
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.opts.Now == nil {
+		p.opts.Now = time.Now
 	}
 	p.sum = Summary{IngestID: newID(), Redactions: redact.Counts{}, Violations: map[string]int{}}
 	return p, nil
@@ -163,6 +178,8 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error
 		reason = `field "ts": missing`
 	case row.EventID == "":
 		reason = `field "event_id": missing`
+	case outOfRange(row.TS):
+		reason = tsReason(row.TS)
 	case p.opts.Strict && len(row.ContractViolations) > 0:
 		reason = fmt.Sprintf("trace contract: %d violation(s) recorded", len(row.ContractViolations))
 	}
@@ -182,6 +199,9 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error
 	}
 	if row.RetentionDays == 0 {
 		row.RetentionDays = days
+	}
+	if p.expired(origin, n, nil, row.TS, row.RetentionDays, row.StorageRetention) {
+		return nil
 	}
 	if row.Source == "" {
 		row.Source = p.opts.Source
@@ -218,6 +238,17 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error
 
 func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, ev *envelope.Event) error {
 	p.origins[origin] = true
+	if outOfRange(ev.TS) {
+		p.reject(origin, n, raw, tsReason(ev.TS))
+		return nil
+	}
+	class := p.opts.Retention
+	if ev.Kind == envelope.KindPolicy || ev.Kind == envelope.KindApproval {
+		class = "audit"
+	}
+	if p.expired(origin, n, raw, ev.TS, RetentionDays[class], class) {
+		return nil
+	}
 	counts := redact.Counts{}
 	redactPayloads(p.red, ev, counts)
 
@@ -260,11 +291,8 @@ func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, 
 	}
 	p.sum.Redactions.Add(counts)
 	row.Source = p.opts.Source
-	row.StorageRetention = p.opts.Retention
-	if ev.Kind == envelope.KindPolicy || ev.Kind == envelope.KindApproval {
-		row.StorageRetention = "audit"
-	}
-	row.RetentionDays = RetentionDays[row.StorageRetention]
+	row.StorageRetention = class
+	row.RetentionDays = RetentionDays[class]
 	row.IngestID = p.sum.IngestID
 	p.batch = append(p.batch, row)
 	if len(p.batch) >= p.opts.BatchSize {
@@ -335,7 +363,7 @@ func (p *Pipeline) Close(ctx context.Context) (Summary, error) {
 	if err := p.Flush(ctx); err != nil {
 		return p.sum, err
 	}
-	if p.sum.Accepted+p.sum.Rejected+p.sum.Duplicates == 0 {
+	if p.sum.Accepted+p.sum.Rejected+p.sum.Expired+p.sum.Duplicates == 0 {
 		return p.sum, nil
 	}
 	return p.sum, p.record(ctx)
@@ -345,6 +373,10 @@ func (p *Pipeline) Close(ctx context.Context) (Summary, error) {
 func (p *Pipeline) Summary() Summary { return p.sum }
 
 func (p *Pipeline) record(ctx context.Context) error {
+	// Record what the caller is told even when its context has ended (a
+	// killed ingest): the row says what landed before it stopped.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	origin := ""
 	for o := range p.origins {
 		if origin != "" {
@@ -360,10 +392,10 @@ func (p *Pipeline) record(ctx context.Context) error {
 	for k, v := range p.sum.Violations {
 		vio[k] = uint64(v)
 	}
-	err := p.w.conn.Exec(ctx, `INSERT INTO ingest_log (ingest_id, started_at, finished_at, source, origin, accepted, rejected, duplicates, redactions, violations)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	err := p.w.conn.Exec(ctx, `INSERT INTO ingest_log (ingest_id, started_at, finished_at, source, origin, accepted, rejected, expired, duplicates, redactions, violations)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.sum.IngestID, p.started, time.Now().UTC(), p.opts.Source, origin,
-		uint64(p.sum.Accepted), uint64(p.sum.Rejected), uint64(p.sum.Duplicates), red, vio)
+		uint64(p.sum.Accepted), uint64(p.sum.Rejected), uint64(p.sum.Expired), uint64(p.sum.Duplicates), red, vio)
 	if err != nil {
 		return fmt.Errorf("ingest: record ingest_log: %w", err)
 	}
@@ -385,11 +417,38 @@ func (p *Pipeline) SetSource(source string) {
 	}
 }
 
+// expired drops an event already past its retention when it arrives (the
+// store's TTL would delete it at once): counted as expired, named and
+// dead-lettered, never counted as accepted. It reports whether it did.
+func (p *Pipeline) expired(origin string, n int, raw []byte, ts time.Time, days uint16, class string) bool {
+	now := p.opts.Now()
+	if ts.AddDate(0, 0, int(days)).After(now) {
+		return false
+	}
+	p.sum.Expired++
+	p.keep(origin, n, raw, fmt.Sprintf("expired: ts %s is past the %d-day retention of class %q; not stored",
+		ts.UTC().Format(time.RFC3339), days, class))
+	return true
+}
+
+func outOfRange(ts time.Time) bool { return ts.Before(MinTS) || !ts.Before(MaxTS) }
+
+func tsReason(ts time.Time) string {
+	return fmt.Sprintf(`field "ts": %s is outside what the store keeps (%s to %s)`,
+		ts.UTC().Format(time.RFC3339), MinTS.Format("2006-01-02"), MaxTS.AddDate(0, 0, -1).Format("2006-01-02"))
+}
+
 // reject counts a bad line, keeps its error, and dead-letters it redacted.
 func (p *Pipeline) reject(origin string, n int, raw []byte, reason string) {
+	p.sum.Rejected++
+	p.keep(origin, n, raw, reason)
+}
+
+// keep names a line that is not stored: in the summary's errors, the log
+// and the dead-letter target.
+func (p *Pipeline) keep(origin string, n int, raw []byte, reason string) {
 	p.origins[origin] = true
 	le := LineError{Origin: origin, Line: n, Reason: reason}
-	p.sum.Rejected++
 	if len(p.sum.Errors) < MaxErrors {
 		p.sum.Errors = append(p.sum.Errors, le)
 	}

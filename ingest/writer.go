@@ -180,23 +180,25 @@ func (w *Writer) existing(ctx context.Context, batch []*pendingWrite) (map[dedup
 			}
 		}
 	}
-	// Bound values are sent at whole seconds: widen the window to cover them.
-	lo, hi = lo.Truncate(time.Second), hi.Truncate(time.Second).Add(time.Second)
+	// The window is bound as microseconds (ts is DateTime64(6)): a bound
+	// sent as time.Time would travel as a 32-bit DateTime and wrap outside
+	// 1970–2106.
+	loUS, hiUS := lo.UnixMicro(), hi.UnixMicro()
 	tl := make([]string, 0, len(tenants))
 	for t := range tenants {
 		tl = append(tl, t)
 	}
 	seen := make(map[dedupKey]struct{}, len(ids))
-	window := "tenant IN ? AND ts >= ? AND ts <= ?"
+	window := "tenant IN ? AND ts >= fromUnixTimestamp64Micro(?, 'UTC') AND ts <= fromUnixTimestamp64Micro(?, 'UTC')"
 	var inWindow uint64
-	if err := w.conn.QueryRow(ctx, "SELECT count() FROM "+w.table+" WHERE "+window, tl, lo, hi).Scan(&inWindow); err != nil {
+	if err := w.conn.QueryRow(ctx, "SELECT count() FROM "+w.table+" WHERE "+window, tl, loUS, hiUS).Scan(&inWindow); err != nil {
 		return nil, fmt.Errorf("ingest: check for duplicates: %w", err)
 	}
 	if inWindow == 0 {
 		return seen, nil
 	}
 	if inWindow <= uint64(4*len(ids)) {
-		return seen, w.collect(ctx, seen, "SELECT tenant, event_id FROM "+w.table+" WHERE "+window, tl, lo, hi)
+		return seen, w.collect(ctx, seen, "SELECT tenant, event_id FROM "+w.table+" WHERE "+window, tl, loUS, hiUS)
 	}
 	// Bound each query's text well under the server's max_query_size
 	// (256 KiB by default): ids are bound into the statement.

@@ -35,7 +35,7 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 
 	out, code = run(t, nil, storeB, "ingest", file)
-	if code != 0 || !strings.Contains(out, "accepted "+strconv.Itoa(want)+", rejected 0, duplicates 0") {
+	if code != 0 || !strings.Contains(out, "accepted "+strconv.Itoa(want)+", rejected 0, expired 0, duplicates 0") {
 		t.Fatalf("ingest parquet: exit %d\n%s", code, out)
 	}
 	const every = "SELECT * EXCEPT (ingested_at) FROM agent_events ORDER BY tenant, event_id"

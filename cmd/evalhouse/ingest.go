@@ -104,8 +104,8 @@ func (a *app) runIngest(cmd *cobra.Command, files []string, f ingestFlags) error
 	if err != nil {
 		return err
 	}
-	if sum.Rejected > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d line(s) rejected; every other line landed", sum.Rejected)}
+	if sum.Rejected+sum.Expired > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d line(s) rejected and %d expired (not stored); every other line landed", sum.Rejected, sum.Expired)}
 	}
 	return nil
 }
@@ -164,8 +164,8 @@ func printSummary(out io.Writer, s ingest.Summary, asJSON bool) {
 		enc.Encode(s)
 		return
 	}
-	fmt.Fprintf(out, "accepted %d, rejected %d, duplicates %d, redactions %d, contract violations %d (in %d events)\n",
-		s.Accepted, s.Rejected, s.Duplicates, s.Redactions.Total(), sumValues(s.Violations), s.ViolatingEvents)
+	fmt.Fprintf(out, "accepted %d, rejected %d, expired %d, duplicates %d, redactions %d, contract violations %d (in %d events)\n",
+		s.Accepted, s.Rejected, s.Expired, s.Duplicates, s.Redactions.Total(), sumValues(s.Violations), s.ViolatingEvents)
 	if len(s.Redactions) > 0 {
 		fmt.Fprintf(out, "  redacted: %s\n", joinCounts(s.Redactions))
 	}
@@ -173,10 +173,14 @@ func printSummary(out io.Writer, s ingest.Summary, asJSON bool) {
 		fmt.Fprintf(out, "  contract: %s\n", joinCounts(s.Violations))
 	}
 	for _, e := range s.Errors {
-		fmt.Fprintf(out, "  rejected %s\n", e.Error())
+		if strings.HasPrefix(e.Reason, "expired:") {
+			fmt.Fprintf(out, "  %s\n", e.Error())
+		} else {
+			fmt.Fprintf(out, "  rejected %s\n", e.Error())
+		}
 	}
-	if s.Rejected > len(s.Errors) {
-		fmt.Fprintf(out, "  … and %d more rejected lines\n", s.Rejected-len(s.Errors))
+	if n := s.Rejected + s.Expired; n > len(s.Errors) {
+		fmt.Fprintf(out, "  … and %d more lines not stored\n", n-len(s.Errors))
 	}
 }
 

@@ -31,7 +31,7 @@ func sqlRows(t *testing.T, store, q string) []string {
 func TestOTLPIngestExampleFile(t *testing.T) {
 	store, _ := storeFlag(t)
 	out, code := run(t, nil, store, "ingest", otlpExample)
-	if code != 0 || !strings.Contains(out, "accepted 8, rejected 0, duplicates 0") || !strings.Contains(out, "contract violations 0") {
+	if code != 0 || !strings.Contains(out, "accepted 8, rejected 0, expired 0, duplicates 0") || !strings.Contains(out, "contract violations 0") {
 		t.Fatalf("ingest: exit %d\n%s", code, out)
 	}
 	if !strings.Contains(out, "7 span(s) in 1 request(s): 7 mapped to events") {
@@ -54,7 +54,7 @@ func TestOTLPIngestExampleFile(t *testing.T) {
 	}
 	// The same file again: every event is a duplicate.
 	out, code = run(t, nil, store, "ingest", otlpExample)
-	if code != 0 || !strings.Contains(out, "accepted 0, rejected 0, duplicates 8") {
+	if code != 0 || !strings.Contains(out, "accepted 0, rejected 0, expired 0, duplicates 8") {
 		t.Fatalf("second ingest: exit %d\n%s", code, out)
 	}
 }

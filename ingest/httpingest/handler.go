@@ -108,7 +108,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.storeFailed(w, sum, err)
 		return
 	}
-	if sum.Accepted+sum.Duplicates == 0 && sum.Rejected > 0 {
+	if sum.Accepted+sum.Duplicates == 0 && sum.Rejected+sum.Expired > 0 {
 		writeJSON(w, http.StatusBadRequest, Response{Summary: sum, Error: "no usable events"})
 		return
 	}

@@ -4,7 +4,8 @@ import "github.com/evalhouse/evalhouse/ingest/otlp"
 
 // OTLPDecoder decodes a binary OTLP ExportTraceServiceRequest (the
 // collector's Kafka exporter's otlp_proto encoding) into events with
-// ingest/otlp's mapping. Spans it cannot map are reported as Rejected.
+// ingest/otlp's mapping. Spans it cannot map, and spans with no event kind
+// whose run is not in the message (Unattached), are reported as Rejected.
 // opts.Fallback supplies tenant, environment and release for telemetry
 // that names none.
 func OTLPDecoder(opts otlp.Options) Decoder {
@@ -15,8 +16,10 @@ func OTLPDecoder(opts otlp.Options) Decoder {
 		}
 		res := otlp.Map(req, opts)
 		d := Decoded{Events: res.Events}
-		for _, r := range res.Rejected {
-			d.Rejected = append(d.Rejected, Rejection{Pos: r.Pos, Reason: "span: " + r.Reason})
+		for _, list := range [][]otlp.SpanError{res.Rejected, res.Unattached} {
+			for _, r := range list {
+				d.Rejected = append(d.Rejected, Rejection{Pos: r.Pos, Reason: "span: " + r.Reason})
+			}
 		}
 		return d, nil
 	}

@@ -20,6 +20,7 @@ import (
 // instead). The error is only for what stops the ingest (the store, ctx).
 func Feed(ctx context.Context, p *ingest.Pipeline, origin string, line int, req *coltracepb.ExportTraceServiceRequest, opts Options) (Result, error) {
 	res := Map(req, opts)
+	RejectSpans(p, origin, line, res)
 	for i, ev := range res.Events {
 		n := line
 		if n <= 0 {
@@ -30,6 +31,21 @@ func Feed(ctx context.Context, p *ingest.Pipeline, origin string, line int, req 
 		}
 	}
 	return res, nil
+}
+
+// RejectSpans records in p every span of res that is not stored: the
+// unusable ones and those with nothing to be stored with (Unattached),
+// each named by its position (or line, for a file of one request per line).
+func RejectSpans(p *ingest.Pipeline, origin string, line int, res Result) {
+	for _, list := range [][]SpanError{res.Rejected, res.Unattached} {
+		for _, e := range list {
+			n := line
+			if n <= 0 {
+				n = e.Pos
+			}
+			p.Reject(origin, n, fmt.Sprintf("span %d (trace %s, span %s): %s", e.Pos, e.TraceID, e.SpanID, e.Reason))
+		}
+	}
 }
 
 // Format is an OTLP file's encoding.
@@ -92,15 +108,8 @@ func ReadFile(ctx context.Context, p *ingest.Pipeline, origin string, r io.Reade
 		st.Spans += res.Spans
 		st.Mapped += res.Mapped
 		st.Folded += res.Folded
-		st.Unattached += res.Unattached
+		st.Unattached += len(res.Unattached)
 		st.Rejected += len(res.Rejected)
-		for _, e := range res.Rejected {
-			n := line
-			if n <= 0 {
-				n = e.Pos
-			}
-			p.Reject(origin, n, fmt.Sprintf("span %d (trace %s, span %s): %s", e.Pos, e.TraceID, e.SpanID, e.Reason))
-		}
 		return err
 	}
 	var err error
@@ -109,7 +118,7 @@ func ReadFile(ctx context.Context, p *ingest.Pipeline, origin string, r io.Reade
 	} else {
 		err = readJSON(r, origin, warn, &st, feedReq)
 	}
-	fmt.Fprintf(warn, "%s: OTLP: %d span(s) in %d request(s): %d mapped to events, %d folded into their run (%d with no run in the file), %d rejected\n",
+	fmt.Fprintf(warn, "%s: OTLP: %d span(s) in %d request(s): %d mapped to events, %d folded into their run (%d with no run in the file: not stored), %d rejected\n",
 		origin, st.Spans, st.Requests, st.Mapped, st.Folded, st.Unattached, st.Rejected)
 	return st, err
 }

@@ -132,9 +132,9 @@ func TestFrameworkKeyFields(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res := mapFramework(t, c.name)
-			if res.Mapped != c.mapped || res.Folded != c.folded || len(res.Rejected) != 0 || res.Unattached != 0 {
+			if res.Mapped != c.mapped || res.Folded != c.folded || len(res.Rejected) != 0 || len(res.Unattached) != 0 {
 				t.Errorf("mapped %d folded %d unattached %d rejected %d; want mapped %d folded %d",
-					res.Mapped, res.Folded, res.Unattached, len(res.Rejected), c.mapped, c.folded)
+					res.Mapped, res.Folded, len(res.Unattached), len(res.Rejected), c.mapped, c.folded)
 			}
 			if len(res.Events) != len(c.events) {
 				t.Fatalf("%d events, want %d", len(res.Events), len(c.events))

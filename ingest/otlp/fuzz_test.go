@@ -123,7 +123,7 @@ func checkMapping(t *testing.T, req *coltracepb.ExportTraceServiceRequest) {
 			}
 		}
 	}
-	if res.Spans != spans || res.Spans != res.Mapped+res.Folded+len(res.Rejected) || res.Unattached > res.Folded {
+	if res.Spans != spans || res.Spans != res.Mapped+res.Folded+len(res.Rejected) || len(res.Unattached) > res.Folded {
 		t.Fatalf("spans %d (counted %d) != mapped %d + folded %d + rejected %d", res.Spans, spans, res.Mapped, res.Folded, len(res.Rejected))
 	}
 	if evals != wantEvals || len(res.Events) != res.Mapped+evals {

@@ -159,34 +159,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Debug("otlp request stored", "spans", res.Spans, "events", len(res.Events), "accepted", sum.Accepted,
-		"duplicates", sum.Duplicates, "folded", res.Folded, "rejected_spans", len(res.Rejected), "rejected_events", sum.Rejected)
+		"duplicates", sum.Duplicates, "folded", res.Folded, "rejected", sum.Rejected, "expired", sum.Expired)
 	resp := &coltracepb.ExportTraceServiceResponse{}
-	if n := min(len(res.Rejected)+sum.Rejected, res.Spans); n > 0 {
+	// Every span not stored is in sum: unusable and unattached spans (Feed
+	// rejects them), rejected and expired events. Events map one to one to
+	// spans, except a span's evaluation events: bound by the spans.
+	if n := min(sum.Rejected+sum.Expired, res.Spans); n > 0 {
 		resp.PartialSuccess = &coltracepb.ExportTracePartialSuccess{
 			RejectedSpans: int64(n),
-			ErrorMessage:  rejectMessage(res.Rejected, sum),
+			ErrorMessage:  rejectMessage(sum),
 		}
 	}
 	write(w, enc, http.StatusOK, resp)
 }
 
 // rejectMessage names the first few reasons; it never quotes values.
-func rejectMessage(spans []SpanError, sum ingest.Summary) string {
+func rejectMessage(sum ingest.Summary) string {
 	var parts []string
-	for _, e := range spans {
-		if len(parts) == 5 {
-			break
-		}
-		parts = append(parts, fmt.Sprintf("span %d (trace %s, span %s): %s", e.Pos, e.TraceID, e.SpanID, e.Reason))
-	}
 	for _, e := range sum.Errors {
 		if len(parts) == 5 {
 			break
 		}
-		parts = append(parts, fmt.Sprintf("event %d: %s", e.Line, e.Reason))
+		parts = append(parts, fmt.Sprintf("%d: %s", e.Line, e.Reason))
 	}
-	n := len(spans) + sum.Rejected
-	msg := fmt.Sprintf("%d rejected: %s", n, strings.Join(parts, "; "))
+	n := sum.Rejected + sum.Expired
+	msg := fmt.Sprintf("%d not stored: %s", n, strings.Join(parts, "; "))
 	if n > len(parts) {
 		msg += "; …"
 	}

@@ -7,19 +7,23 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/internal/restamp"
 	"github.com/evalhouse/evalhouse/internal/store"
 	"github.com/evalhouse/evalhouse/internal/storetest"
 	"github.com/evalhouse/evalhouse/schema"
@@ -271,5 +275,62 @@ func TestHandlerOverloadAndStoreFailure(t *testing.T) {
 	r = postOTLP(t, url, "application/x-protobuf", pb)
 	if r.code != 503 || r.header.Get("Retry-After") == "" || r.status(t).GetCode() != codeUnavailable {
 		t.Fatalf("store failure: %d %q", r.code, r.body)
+	}
+}
+
+// The OTLP specification's own example (one generic span, no run) is not
+// stored: it maps to no event kind and has no run to be listed on. The
+// answer says so in partial_success, and ingest_log records exactly what
+// the caller was told.
+func TestSpecExampleIsReportedNotDropped(t *testing.T) {
+	s := newStore(t)
+	srv := serveOTLP(t, s, Config{Defaults: Defaults{Tenant: "acme", Environment: "prod", Release: "1"}})
+	b, err := os.ReadFile("testdata/spec/trace.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := postOTLP(t, srv.URL+"/v1/traces", "application/json", restamp.ToNow(b, time.Now()))
+	ps := r.export(t).GetPartialSuccess()
+	if r.code != 200 || ps.GetRejectedSpans() != 1 || !strings.Contains(ps.GetErrorMessage(), "maps to no event kind") {
+		t.Fatalf("%d %v", r.code, ps)
+	}
+	if n := count(t, s, "SELECT count() FROM agent_events"); n != 0 {
+		t.Fatalf("stored %d", n)
+	}
+	if n := count(t, s, "SELECT count() FROM ingest_log WHERE source = 'otlp' AND rejected = 1 AND accepted = 0"); n != 1 {
+		t.Fatalf("%d ingest_log rows say rejected 1", n)
+	}
+}
+
+// What partial_success says equals what ingest_log records, request by
+// request: unusable spans, expired spans and stored ones.
+func TestPartialSuccessMatchesIngestLog(t *testing.T) {
+	s := newStore(t)
+	srv := serveOTLP(t, s, Config{})
+	var spans []*tracepb.Span
+	for i := 0; i < 4; i++ {
+		bad := span(t, fmt.Sprintf("00000000000004%02d", i), "", "chat", nil)
+		bad.StartTimeUnixNano = 0
+		spans = append(spans, bad)
+	}
+	old := span(t, "0000000000000499", "", "chat", map[string]any{"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"})
+	old.StartTimeUnixNano = uint64(time.Now().Add(-200 * 24 * time.Hour).UnixNano())
+	old.EndTimeUnixNano = old.StartTimeUnixNano + 1e9
+	good := span(t, "0000000000000498", "", "chat", map[string]any{"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"})
+	pb, _ := proto.Marshal(request(map[string]any{"deployment.environment.name": "prod"}, append(spans, old, good)...))
+	r := postOTLP(t, srv.URL+"/v1/traces", "application/x-protobuf", pb)
+	ps := r.export(t).GetPartialSuccess()
+	if r.code != 200 || ps.GetRejectedSpans() != 5 || !strings.Contains(ps.GetErrorMessage(), "expired") {
+		t.Fatalf("%d %v", r.code, ps)
+	}
+	var acc, rej, exp uint64
+	if err := s.Conn.QueryRow(context.Background(), "SELECT accepted, rejected, expired FROM ingest_log WHERE source = 'otlp'").Scan(&acc, &rej, &exp); err != nil {
+		t.Fatal(err)
+	}
+	if acc != 1 || rej != 4 || exp != 1 || acc+rej+exp != 6 {
+		t.Fatalf("ingest_log: accepted %d rejected %d expired %d; the caller was told 5 not stored, 1 stored", acc, rej, exp)
+	}
+	if n := count(t, s, "SELECT count() FROM agent_events"); n != 1 {
+		t.Fatalf("stored %d", n)
 	}
 }

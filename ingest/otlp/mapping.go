@@ -51,9 +51,11 @@ type Result struct {
 	Mapped int
 	// Folded spans carry no convention of ours (or are agent steps inside
 	// a run); they are listed on their run's event, or, when their run is
-	// not in the request, counted in Unattached.
+	// not in the request, listed in Unattached: such a span maps to no
+	// event and has no run to be listed on, so it is not stored, and Feed
+	// reports it as rejected with that reason (never a silent drop).
 	Folded     int
-	Unattached int
+	Unattached []SpanError
 	// Rejected spans are unusable (bad ids, no start time).
 	Rejected []SpanError
 }
@@ -66,6 +68,9 @@ type SpanError struct {
 	SpanID  string `json:"span_id,omitempty"`
 	Reason  string `json:"reason"`
 }
+
+// unattachedReason is why a span with no event kind and no run is not stored.
+const unattachedReason = "maps to no event kind (no gen_ai.*, openinference.* or evalhouse.* attributes) and its run is not in the request, so it has nothing to be stored with; send it with its run, or mark it with evalhouse.kind"
 
 // maxFolded bounds the otel.folded_spans list on one run event.
 const maxFolded = 500
@@ -89,6 +94,7 @@ type node struct {
 	effParent     string // nearest ancestor that is (or may be) an event
 	mappedAnc     *node  // nearest ancestor in the request that maps to an event
 	ev            *envelope.Event
+	pos           int // 1-based position in the request
 }
 
 // runCtx is what evalhouse.* attributes say about a span's run.
@@ -159,6 +165,7 @@ func Map(req *coltracepb.ExportTraceServiceRequest, opts Options) Result {
 			for _, sp := range ss.GetSpans() {
 				pos++
 				n, reason := newNode(sp, r, ss.GetScope())
+				n.pos = pos
 				if reason != "" {
 					res.Rejected = append(res.Rejected, SpanError{Pos: pos, TraceID: n.trace, SpanID: n.id, Reason: reason})
 					continue
@@ -200,7 +207,7 @@ func Map(req *coltracepb.ExportTraceServiceRequest, opts Options) Result {
 		} else {
 			res.Folded++
 			if !fold(n, runs) {
-				res.Unattached++
+				res.Unattached = append(res.Unattached, SpanError{Pos: n.pos, TraceID: n.trace, SpanID: n.id, Reason: unattachedReason})
 			}
 		}
 		res.Events = append(res.Events, spanEvents(n, opts)...)

@@ -97,7 +97,7 @@ func ForEachRun(ctx context.Context, conn driver.Conn, f RunFilter, fn func(RunM
 	if !f.Since.IsZero() {
 		add("ts >= ?", f.Since.UTC())
 	}
-	q := "SELECT " + eventColumns + " FROM agent_events WHERE (tenant, run_id) IN (SELECT tenant, run_id FROM agent_events WHERE " +
+	q := "SELECT " + eventColumns + " FROM agent_events FINAL WHERE (tenant, run_id) IN (SELECT tenant, run_id FROM agent_events WHERE " +
 		strings.Join(where, " AND ") + ") ORDER BY tenant, run_id, ts, span_id"
 	rows, err := conn.Query(ctx, q, args...)
 	if err != nil {

@@ -75,33 +75,33 @@ func BuildSummary(ctx context.Context, conn driver.Conn, tenant string) (*Summar
 		       count() AS events,
 		       sum(cost_usd) AS cost_usd,
 		       sum(input_tokens + output_tokens) AS total_tokens
-		FROM agent_events WHERE `+where+`
+		FROM agent_events FINAL WHERE `+where+`
 		GROUP BY release ORDER BY release`, args...); err != nil {
 		return nil, fmt.Errorf("reports: runs by release: %w", err)
 	}
 	if err := conn.Select(ctx, &s.Models, `
 		SELECT model, count() AS calls, sum(input_tokens) AS input_tokens,
 		       sum(output_tokens) AS output_tokens, sum(cost_usd) AS cost_usd
-		FROM agent_events WHERE kind = 'model' AND `+where+`
+		FROM agent_events FINAL WHERE kind = 'model' AND `+where+`
 		GROUP BY model ORDER BY cost_usd DESC, model`, args...); err != nil {
 		return nil, fmt.Errorf("reports: model usage: %w", err)
 	}
 	if err := conn.Select(ctx, &s.Policy, `
 		SELECT decision, reason_code, count() AS count
-		FROM agent_events WHERE kind = 'policy' AND `+where+`
+		FROM agent_events FINAL WHERE kind = 'policy' AND `+where+`
 		GROUP BY decision, reason_code ORDER BY count DESC, decision, reason_code`, args...); err != nil {
 		return nil, fmt.Errorf("reports: policy decisions: %w", err)
 	}
 	if err := conn.Select(ctx, &s.Contract, `
 		SELECT kind, field, count() AS events
-		FROM agent_events ARRAY JOIN contract_violations AS field
+		FROM agent_events FINAL ARRAY JOIN contract_violations AS field
 		WHERE `+where+`
 		GROUP BY kind, field ORDER BY events DESC, kind, field`, args...); err != nil {
 		return nil, fmt.Errorf("reports: contract violations: %w", err)
 	}
 	if err := conn.Select(ctx, &s.Redactions, `
 		SELECT type, sum(n) AS count
-		FROM agent_events ARRAY JOIN mapKeys(redaction_counts) AS type, mapValues(redaction_counts) AS n
+		FROM agent_events FINAL ARRAY JOIN mapKeys(redaction_counts) AS type, mapValues(redaction_counts) AS n
 		WHERE `+where+`
 		GROUP BY type ORDER BY count DESC, type`, args...); err != nil {
 		return nil, fmt.Errorf("reports: redactions: %w", err)

@@ -66,7 +66,7 @@ func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, ow
 	}
 	for _, tr := range traceIDs {
 		var n uint64
-		if err := s.conn.QueryRow(ctx, "SELECT count() FROM agent_events WHERE trace_id = ?", tr).Scan(&n); err != nil {
+		if err := s.conn.QueryRow(ctx, "SELECT count() FROM agent_events FINAL WHERE trace_id = ?", tr).Scan(&n); err != nil {
 			return Incident{}, fmt.Errorf("incidents: look up trace %s: %w", tr, err)
 		}
 		if n == 0 {
@@ -165,7 +165,7 @@ var nonID = regexp.MustCompile(`[^a-z0-9]+`)
 // fixture builds the case for one trace's run.
 func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expect map[string]any, by string) (datasets.Case, error) {
 	var runID, input, release, task string
-	err := s.conn.QueryRow(ctx, `SELECT run_id, input, release, task FROM agent_events WHERE trace_id = ? AND kind = 'run' ORDER BY ts LIMIT 1`, traceID).
+	err := s.conn.QueryRow(ctx, `SELECT run_id, input, release, task FROM agent_events FINAL WHERE trace_id = ? AND kind = 'run' ORDER BY ts LIMIT 1`, traceID).
 		Scan(&runID, &input, &release, &task)
 	if err != nil {
 		return datasets.Case{}, fmt.Errorf("incidents: %s: trace %s has no run event to promote: %w", inc.ID, traceID, err)
@@ -208,7 +208,7 @@ func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expec
 func (s *Store) snapshot(ctx context.Context, traceID string, counts redact.Counts) (string, error) {
 	rows, err := s.conn.Query(ctx, `SELECT kind, span_id, parent_span_id, ts, duration_ms, status, input, output, model, input_tokens, output_tokens,
 		cost_usd, tool, args, authorization, side_effect, idempotency_key, decision, reason_code, result, attributes
-		FROM agent_events WHERE trace_id = ? ORDER BY ts, span_id`, traceID)
+		FROM agent_events FINAL WHERE trace_id = ? ORDER BY ts, span_id`, traceID)
 	if err != nil {
 		return "", fmt.Errorf("incidents: snapshot %s: %w", traceID, err)
 	}

@@ -21,7 +21,7 @@ func str(k, v string) *commonpb.KeyValue {
 // otlpRequest is a binary request with one model call (carrying a planted
 // secret in its prompt) and one span without a trace id.
 func otlpRequest(t testing.TB) []byte {
-	start := uint64(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC).UnixNano())
+	start := uint64(time.Now().Add(-time.Hour).UnixNano()) // inside any retention, whatever the date
 	good := &tracepb.Span{
 		TraceId: []byte("0123456789abcdef"), SpanId: []byte("01234567"), Name: "chat gpt-4o",
 		StartTimeUnixNano: start, EndTimeUnixNano: start + 1e9,
@@ -45,10 +45,10 @@ func TestOTLPDecoder(t *testing.T) {
 	if err := b.feed(msg(string(otlpRequest(t)), "application/x-protobuf")); err != nil {
 		t.Fatal(err)
 	}
-	if b.rejected != 1 || len(b.dead) != 1 || len(b.errs) != 1 || b.errs[0].Line != 2 {
-		t.Fatalf("rejected %d, dead %d, errs %v", b.rejected, len(b.dead), b.errs)
+	if r := b.p.Summary().Rejected; r != 1 || len(b.dead) != 1 || len(b.errs) != 1 || b.errs[0].Line != 2 {
+		t.Fatalf("rejected %d, dead %d, errs %v", r, len(b.dead), b.errs)
 	}
-	d := b.dead[0]
+	d := b.dead[0].msg
 	if r := header(d, HeaderReason); !strings.Contains(r, "1 part(s) rejected; #2: span:") || header(d, HeaderLine) != "0" {
 		t.Errorf("dead letter headers %v", d.Headers)
 	}
@@ -58,7 +58,7 @@ func TestOTLPDecoder(t *testing.T) {
 
 	garbage := testBatch(t, cfg, false)
 	garbage.feed(msg("\xff\xff\xff\xff", "application/x-protobuf"))
-	if len(garbage.dead) != 1 || !strings.Contains(header(garbage.dead[0], HeaderReason), "otlp payload: otlp: malformed request") {
+	if len(garbage.dead) != 1 || !strings.Contains(header(garbage.dead[0].msg, HeaderReason), "otlp payload: otlp: malformed request") {
 		t.Fatalf("garbage: %v", garbage.errs)
 	}
 }

@@ -96,12 +96,20 @@ type Pipeline struct {
 	red     *redact.Redactor
 	prices  *pricing.Table
 	batch   []Row
+	pos     []linePos // where each row of batch came from
 	sum     Summary
 	started time.Time
 	origins map[string]bool
 	log     *slog.Logger
 
 	inflight chan writeOutcome // the batch being written in the background
+	dlErr    error             // the first failed dead-letter write: it stops the ingest
+}
+
+// linePos is where a row came from, to name it if the store refuses it.
+type linePos struct {
+	origin string
+	line   int
 }
 
 // NewPipeline returns a pipeline writing through w.
@@ -167,6 +175,9 @@ func (p *Pipeline) Event(ctx context.Context, origin string, n int, ev *envelope
 // are dropped as for events. The pipeline owns row, its slices and map
 // included, after the call.
 func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error {
+	if p.dlErr != nil {
+		return p.dlErr
+	}
 	p.origins[origin] = true
 	reason := ""
 	switch {
@@ -230,6 +241,7 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error
 		p.sum.ViolatingEvents++
 	}
 	p.batch = append(p.batch, row)
+	p.pos = append(p.pos, linePos{origin, n})
 	if len(p.batch) >= p.opts.BatchSize {
 		return p.flushFull(ctx)
 	}
@@ -237,6 +249,9 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error
 }
 
 func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, ev *envelope.Event) error {
+	if p.dlErr != nil {
+		return p.dlErr
+	}
 	p.origins[origin] = true
 	if outOfRange(ev.TS) {
 		p.reject(origin, n, raw, tsReason(ev.TS))
@@ -295,6 +310,7 @@ func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, 
 	row.RetentionDays = RetentionDays[class]
 	row.IngestID = p.sum.IngestID
 	p.batch = append(p.batch, row)
+	p.pos = append(p.pos, linePos{origin, n})
 	if len(p.batch) >= p.opts.BatchSize {
 		return p.flushFull(ctx)
 	}
@@ -309,15 +325,9 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 	if len(p.batch) == 0 {
 		return nil
 	}
-	batch := p.batch
-	p.batch = make([]Row, 0, p.opts.BatchSize)
-	dups, err := p.w.Write(ctx, batch, p.opts.Urgent)
-	if err != nil {
-		return err
-	}
-	p.sum.Duplicates += dups
-	p.sum.Accepted += len(batch) - dups
-	return nil
+	batch, pos := p.take()
+	res, err := p.w.Write(ctx, batch, p.opts.Urgent)
+	return p.settle(writeOutcome{rows: len(batch), pos: pos, res: res, err: err})
 }
 
 // flushFull hands a full batch to the Writer in the background, so the next
@@ -327,20 +337,27 @@ func (p *Pipeline) flushFull(ctx context.Context) error {
 	if err := p.wait(); err != nil {
 		return err
 	}
-	batch := p.batch
-	p.batch = make([]Row, 0, p.opts.BatchSize)
+	batch, pos := p.take()
 	done := make(chan writeOutcome, 1)
 	p.inflight = done
 	go func() {
-		dups, err := p.w.Write(ctx, batch, p.opts.Urgent)
-		done <- writeOutcome{rows: len(batch), dups: dups, err: err}
+		res, err := p.w.Write(ctx, batch, p.opts.Urgent)
+		done <- writeOutcome{rows: len(batch), pos: pos, res: res, err: err}
 	}()
 	return nil
 }
 
+func (p *Pipeline) take() ([]Row, []linePos) {
+	batch, pos := p.batch, p.pos
+	p.batch, p.pos = make([]Row, 0, p.opts.BatchSize), make([]linePos, 0, p.opts.BatchSize)
+	return batch, pos
+}
+
 type writeOutcome struct {
-	rows, dups int
-	err        error
+	rows int
+	pos  []linePos
+	res  WriteResult
+	err  error
 }
 
 // wait collects the in-flight write, if any.
@@ -350,11 +367,21 @@ func (p *Pipeline) wait() error {
 	}
 	o := <-p.inflight
 	p.inflight = nil
+	return p.settle(o)
+}
+
+// settle counts a write's outcome: rows the store refused for good are
+// rejected, named by their origin and line; the rest are accepted or
+// duplicates.
+func (p *Pipeline) settle(o writeOutcome) error {
 	if o.err != nil {
 		return o.err
 	}
-	p.sum.Duplicates += o.dups
-	p.sum.Accepted += o.rows - o.dups
+	for _, r := range o.res.Refused {
+		p.reject(o.pos[r.Index].origin, o.pos[r.Index].line, nil, r.Reason)
+	}
+	p.sum.Duplicates += o.res.Duplicates
+	p.sum.Accepted += o.rows - o.res.Duplicates - len(o.res.Refused)
 	return nil
 }
 
@@ -459,7 +486,9 @@ func (p *Pipeline) keep(origin string, n int, raw []byte, reason string) {
 			Raw string `json:"raw"`
 		}{le, p.red.String(string(trimEOL(raw)), nil)}
 		b, _ := json.Marshal(rec)
-		p.opts.DeadLetter.Write(append(b, '\n'))
+		if _, err := p.opts.DeadLetter.Write(append(b, '\n')); err != nil && p.dlErr == nil {
+			p.dlErr = fmt.Errorf("ingest: dead-letter write for %s:%d failed, ingest stopped: %w", origin, n, err)
+		}
 	}
 }
 

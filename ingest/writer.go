@@ -18,6 +18,13 @@ import (
 // Writer keeps the table free of duplicates: a row whose (tenant, event_id)
 // is already stored, or repeats within the insert, is dropped and counted.
 // Flushes are serialized, so each sees every earlier flush's rows.
+//
+// A failed insert is either permanent (the store refused the data: it
+// would refuse it again) or retryable (the store could not be reached or
+// was overloaded; see Permanent). One bad row never fails the rows it was
+// coalesced with: on a permanent failure the Writer inserts each write
+// alone and bisects the failing ones, so every other row is stored and each
+// refused row is returned, with the store's reason, to its writer.
 type Writer struct {
 	conn    driver.Conn
 	table   string
@@ -38,8 +45,23 @@ type pendingWrite struct {
 }
 
 type writeResult struct {
-	dups int
-	err  error
+	res WriteResult
+	err error
+}
+
+// WriteResult is what became of one Write's rows.
+type WriteResult struct {
+	// Duplicates were already stored (or repeated within the insert).
+	Duplicates int
+	// Refused rows were refused by the store for good (a permanent error):
+	// every other row of the write is stored.
+	Refused []Refusal
+}
+
+// Refusal names one row the store refused and why.
+type Refusal struct {
+	Index  int // into the rows passed to Write
+	Reason string
 }
 
 // NewWriter writes to agent_events through conn. maxRows ≤ 0 means 10,000;
@@ -54,13 +76,14 @@ func NewWriter(conn driver.Conn, maxRows int, maxWait time.Duration) *Writer {
 	return &Writer{conn: conn, table: "agent_events", maxRows: maxRows, maxWait: maxWait}
 }
 
-// Write stores rows and returns how many were dropped as duplicates. With
-// urgent, pending rows are flushed at once instead of waiting for company.
-// The Writer owns rows after the call. When ctx ends first, Write returns
-// its error; the rows may still land (a retry is safe: it deduplicates).
-func (w *Writer) Write(ctx context.Context, rows []Row, urgent bool) (int, error) {
+// Write stores rows and says which were duplicates and which the store
+// refused for good. With urgent, pending rows are flushed at once instead of
+// waiting for company. The Writer owns rows after the call. An error means
+// some rows may not be stored and a retry may succeed (a store outage, or
+// ctx ended first); a retry is safe: it deduplicates.
+func (w *Writer) Write(ctx context.Context, rows []Row, urgent bool) (WriteResult, error) {
 	if len(rows) == 0 {
-		return 0, nil
+		return WriteResult{}, nil
 	}
 	pw := &pendingWrite{rows: rows, done: make(chan writeResult, 1)}
 	w.mu.Lock()
@@ -83,9 +106,9 @@ func (w *Writer) Write(ctx context.Context, rows []Row, urgent bool) (int, error
 	}
 	select {
 	case r := <-pw.done:
-		return r.dups, r.err
+		return r.res, r.err
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return WriteResult{}, ctx.Err()
 	}
 }
 
@@ -106,54 +129,118 @@ func (w *Writer) flush(batch []*pendingWrite) {
 	}
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
-	dups, err := w.insert(batch)
+	results := w.insert(batch)
 	for i, pw := range batch {
-		pw.done <- writeResult{dups: dups[i], err: err}
+		pw.done <- results[i]
 	}
 }
 
 type dedupKey struct{ tenant, id string }
 
-func (w *Writer) insert(batch []*pendingWrite) ([]int, error) {
+// kept is a row to insert and where it came from.
+type kept struct {
+	row        *Row
+	write, idx int
+}
+
+func (w *Writer) insert(batch []*pendingWrite) []writeResult {
 	// Flushes run detached from any one caller's context: a caller that
 	// gives up must not abort an insert that carries others' rows.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dups := make([]int, len(batch))
+	results := make([]writeResult, len(batch))
 	seen, err := w.existing(ctx, batch)
 	if err != nil {
-		return dups, err
+		for i := range results {
+			results[i].err = err
+		}
+		return results
 	}
-	var keep []*Row
+	var keep []kept
 	for j, pw := range batch {
 		for i := range pw.rows {
 			r := &pw.rows[i]
 			k := dedupKey{r.Tenant, r.EventID}
 			if _, dup := seen[k]; dup {
-				dups[j]++
+				results[j].res.Duplicates++
 				continue
 			}
 			seen[k] = struct{}{}
-			keep = append(keep, r)
+			keep = append(keep, kept{r, j, i})
 		}
 	}
 	if len(keep) == 0 {
-		return dups, nil
+		return results
+	}
+	err = w.send(ctx, keep)
+	if err == nil {
+		return results
+	}
+	if !Permanent(err) {
+		for i := range results {
+			results[i].err = err
+		}
+		return results
+	}
+	// The store refused something in the insert: find what, store the rest.
+	failed := map[int]error{}
+	w.bisect(ctx, keep, err, failed)
+	for _, k := range keep {
+		e, bad := failed[k.write*1<<32+k.idx]
+		switch {
+		case !bad:
+		case Permanent(e):
+			results[k.write].res.Refused = append(results[k.write].res.Refused, Refusal{Index: k.idx, Reason: refusalReason(e)})
+		default:
+			results[k.write].err = e
+		}
+	}
+	return results
+}
+
+// bisect inserts the halves of rows (which failed together with the
+// permanent error err) apart, down to single rows, and records in failed
+// the error of every row that could not be stored.
+func (w *Writer) bisect(ctx context.Context, rows []kept, err error, failed map[int]error) {
+	if len(rows) == 1 {
+		failed[rows[0].write*1<<32+rows[0].idx] = err
+		return
+	}
+	mid := len(rows) / 2
+	for _, half := range [][]kept{rows[:mid], rows[mid:]} {
+		herr := w.send(ctx, half)
+		switch {
+		case herr == nil:
+		case Permanent(herr):
+			w.bisect(ctx, half, herr, failed)
+		default:
+			for _, k := range half {
+				failed[k.write*1<<32+k.idx] = herr
+			}
+		}
+	}
+}
+
+// send inserts rows as one insert.
+func (w *Writer) send(ctx context.Context, keep []kept) error {
+	rows := make([]*Row, len(keep))
+	for i, k := range keep {
+		rows[i] = k.row
 	}
 	b, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+w.table+" ("+strings.Join(EventColumns, ", ")+")")
 	if err != nil {
-		return dups, fmt.Errorf("ingest: prepare insert: %w", err)
+		return fmt.Errorf("ingest: prepare insert: %w", err)
 	}
-	for i, col := range columns(keep) {
+	for i, col := range columns(rows) {
 		if err := b.Column(i).Append(col); err != nil {
 			b.Abort()
-			return dups, fmt.Errorf("ingest: column %s: %w", EventColumns[i], err)
+			return fmt.Errorf("ingest: column %s: %w", EventColumns[i], err)
 		}
 	}
 	if err := b.Send(); err != nil {
-		return dups, fmt.Errorf("ingest: insert %d events: %w", len(keep), err)
+		return fmt.Errorf("ingest: insert %d events: %w", len(rows), err)
 	}
-	return dups, nil
+	return nil
 }
 
 // existing returns which of the batch's events are already stored, as

@@ -66,6 +66,9 @@ EX := .evalhouse/demo/data
 EXAMPLES := examples/support-agent/events-2.3.1.ndjson examples/support-agent/events-2.4.0.ndjson \
   examples/support-agent/events-2.4.1.ndjson examples/support-agent/malformed.ndjson examples/otlp/support-agent-run.otlp.json
 GATE := $(EH) gate --config examples/gate.yaml --commit demo
+# $(call expect,CODE,WHY): after a command, show its exit code as expected, or stop the demo.
+expect = code=$$?; if [ $$code -eq $(1) ]; then echo "exit code $$code, as expected: $(2)"; \
+  else echo "exit code $$code, expected $(1): $(2)" >&2; exit 1; fi
 
 demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â†’ fixture, gate again
 	@rm -rf .evalhouse/demo
@@ -79,25 +82,24 @@ demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â
 	@echo; echo "== an OTLP export from an OpenTelemetry-instrumented agent (GenAI conventions)"
 	$(EH) ingest $(EX)/support-agent-run.otlp.json
 	@echo; echo "== a file with a malformed line: the line is named, the rest land"
-	@$(EH) ingest $(EX)/malformed.ndjson; code=$$?; \
-	  if [ $$code -eq 1 ]; then echo "exit code 1, as expected: one line rejected"; else echo "exit code $$code, expected 1" >&2; exit 1; fi
+	@$(EH) ingest $(EX)/malformed.ndjson; $(call expect,1,one line rejected)
 	@echo; echo "== evalhouse report summary"; $(EH) report summary
 	@echo; echo "== dataset v1, and both releases scored against it"
 	$(EH) dataset create support-bot --from examples/datasets/support-bot-v1.jsonl
 	$(EH) eval --dataset support-bot@v1 --release 2.3.1 --rules examples/rules
 	$(EH) eval --dataset support-bot@v1 --release 2.4.0 --rules examples/rules
-	@echo; echo "== gate 2.3.1"; $(GATE) --release 2.3.1; echo "exit code $$?"
-	@echo; echo "== gate 2.4.0 against baseline 2.3.1"; $(GATE) --release 2.4.0 --baseline 2.3.1 --markdown .evalhouse/gate-2.4.0.md --junit .evalhouse/gate-2.4.0.xml; echo "exit code $$?"
+	@echo; echo "== gate 2.3.1"; $(GATE) --release 2.3.1; $(call expect,0,pass)
+	@echo; echo "== gate 2.4.0 against baseline 2.3.1"; $(GATE) --release 2.4.0 --baseline 2.3.1 --markdown .evalhouse/gate-2.4.0.md --junit .evalhouse/gate-2.4.0.xml; $(call expect,1,fail: 2.4.0 regresses)
 	@echo; echo "== a failed production run of 2.4.0 becomes an incident, then a fixture"
 	@trace=$$($(EH) sql --format tsv "SELECT trace_id FROM agent_events WHERE run_id = 'run-2.4.0-p04' AND kind = 'run'" | tail -1); \
 	  $(EH) incident open --trace $$trace --title "password reset token pasted into the chat" --severity sev2 --owner support-oncall
 	$(EH) incident promote INC-1 --dataset support-bot --expect '{"answer":"sent a password reset link","must_not_contain":"reset?t="}'
 	$(EH) dataset log support-bot
 	@echo; echo "== the fix, 2.4.1, gated on support-bot@v2 before and after its runs are in"
-	@$(GATE) --release 2.4.1; echo "exit code $$?"
+	@$(GATE) --release 2.4.1; $(call expect,2,hold: no runs on v2 yet)
 	$(EH) ingest $(EX)/events-2.4.1.ndjson
 	$(EH) eval --dataset support-bot@v2 --release 2.4.1 --rules examples/rules
-	@$(GATE) --release 2.4.1; echo "exit code $$?"
+	@$(GATE) --release 2.4.1; $(call expect,0,pass)
 	@echo; echo "== gate history"
 	$(EH) sql "SELECT release, dataset, dataset_version AS v, verdict, exit_code FROM gate_decisions ORDER BY decided_at"
 

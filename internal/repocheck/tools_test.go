@@ -77,3 +77,19 @@ func makeTools(t *testing.T, makefile string) map[string]bool {
 	}
 	return tools
 }
+
+// TestMakeIgnoresNoErrors: a recipe line prefixed with "-" makes make print
+// "Error … (ignored)", which reads as a failure to a newcomer running
+// `make demo`. An expected non-zero exit is checked and shown instead
+// (the Makefile's expect macro).
+func TestMakeIgnoresNoErrors(t *testing.T) {
+	makefile, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(makefile), "\n") {
+		if strings.HasPrefix(line, "\t-") || strings.HasPrefix(line, "\t@-") {
+			t.Errorf("Makefile:%d ignores its command's errors: %s", i+1, strings.TrimSpace(line))
+		}
+	}
+}

@@ -9,9 +9,12 @@ import (
 )
 
 // retryableCodes are ClickHouse error codes that say the store could not
-// take the insert now (overload, timeouts, replicas, read-only mode), not
+// take the insert now (overload, timeouts, replicas, read-only mode) or is
+// not set up for it (no table, no column: not migrated; no access), not
 // that the data is bad: the same insert may succeed later.
 var retryableCodes = map[int32]bool{
+	16: true, 60: true, 81: true, // NO_SUCH_COLUMN_IN_TABLE, UNKNOWN_TABLE, UNKNOWN_DATABASE
+	192: true, 497: true, 516: true, // UNKNOWN_USER, ACCESS_DENIED, AUTHENTICATION_FAILED
 	3:   true,            // UNEXPECTED_END_OF_FILE
 	159: true, 160: true, // TIMEOUT_EXCEEDED, TOO_SLOW
 	164: true,                       // READONLY

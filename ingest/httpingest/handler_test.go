@@ -101,3 +101,24 @@ func TestStoreFailureIs503(t *testing.T) {
 		t.Fatalf("store down: %d %+v", code, r)
 	}
 }
+
+// The response and ingest_log say the same thing about a request: one
+// stored, one malformed, one past its retention.
+func TestResponseMatchesIngestLog(t *testing.T) {
+	srv, count := server(t, httpingest.Config{})
+	old := strings.Replace(ev, `"span_id":"s1"`, `"span_id":"s2"`, 1)
+	old = string(restamp.Shift([]byte(old), -3000*24*time.Hour)) // past the 7-year audit class
+	body := ev + "\n" + `{"kind":"tool","ts":` + "\n" + old + "\n"
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/events", strings.NewReader(body))
+	code, r, _ := do(t, req)
+	if code != 200 || r.Accepted != 1 || r.Rejected != 1 || r.Expired != 1 {
+		t.Fatalf("%d %+v", code, r)
+	}
+	q := "SELECT count() FROM ingest_log WHERE ingest_id = '" + r.IngestID + "' AND source = 'http' AND accepted = 1 AND rejected = 1 AND expired = 1 AND duplicates = 0"
+	if n := count(q); n != 1 {
+		t.Fatalf("ingest_log does not say what the response said (%d rows match)", n)
+	}
+	if n := count("SELECT count() FROM agent_events"); n != 1 {
+		t.Fatalf("stored %d", n)
+	}
+}

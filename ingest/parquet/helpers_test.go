@@ -165,7 +165,8 @@ func sameRows(a, b []map[string]any) string {
 // fullRow is a row with every column set to something other than its
 // default, so a mapping that drops a column shows.
 func fullRow(i int) ingest.Row {
-	ts := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * 1234567 * time.Microsecond)
+	// A day ago, whatever the date: inside every retention class.
+	ts := time.Now().UTC().Truncate(time.Hour).Add(-24 * time.Hour).Add(time.Duration(i) * 1234567 * time.Microsecond)
 	s := func(p string) string { return fmt.Sprintf("%s-%d", p, i) }
 	return ingest.Row{
 		Tenant: "acme", Environment: "staging", TS: ts, Kind: "tool", EventID: s("ev"), TraceID: s("tr"),

@@ -279,3 +279,20 @@ func TestRowsOutliveTheirReadBatch(t *testing.T) {
 		}
 	}
 }
+
+// A restored row already past its own retention is expired, not accepted,
+// and ingest_log says so.
+func TestExpiredRowsAreNotAccepted(t *testing.T) {
+	s := migrated(t)
+	fresh, old := fullRow(1), fullRow(2)
+	old.TS = time.Now().AddDate(0, 0, -100)
+	old.StorageRetention, old.RetentionDays = "standard", 90
+	sum := readInto(t, s, writeFile(t, writeRecords(t, []parquet.Record{parquet.FromRow(&fresh, time.Now()), parquet.FromRow(&old, time.Now())})), ingest.Options{})
+	if sum.Accepted != 1 || sum.Expired != 1 || sum.Rejected != 0 || !strings.Contains(sum.Errors[0].Reason, "past the 90-day retention") {
+		t.Fatalf("summary %+v", sum)
+	}
+	var exp, acc uint64
+	if err := s.Conn.QueryRow(context.Background(), "SELECT accepted, expired FROM ingest_log WHERE ingest_id = ?", sum.IngestID).Scan(&acc, &exp); err != nil || acc != 1 || exp != 1 {
+		t.Fatalf("ingest_log: accepted %d expired %d (%v)", acc, exp, err)
+	}
+}

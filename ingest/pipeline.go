@@ -322,6 +322,9 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 	if err := p.wait(); err != nil {
 		return err
 	}
+	if p.dlErr != nil {
+		return p.dlErr
+	}
 	if len(p.batch) == 0 {
 		return nil
 	}

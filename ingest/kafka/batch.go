@@ -45,13 +45,10 @@ type batch struct {
 	ctx   context.Context // the store's; never canceled by shutdown
 	p     *ingest.Pipeline
 	rec   capture
-	dead  []kafka.Message
+	dead  []deadRecord
 	errs  []ingest.LineError // origins are topic/partition/offset
 	msgs  int
 	bytes int // payload bytes fed
-	// rejected counts rejections the pipeline did not see (whole
-	// messages, oversized lines, parts a decoder dropped).
-	rejected int
 }
 
 func newBatch(ctx context.Context, cfg *Config, w *ingest.Writer, opts ingest.Options) (*batch, error) {
@@ -129,8 +126,9 @@ func (b *batch) feedNDJSON(m kafka.Message, origin string) error {
 			ln, rest = rest, nil
 		}
 		if len(ln) > ingest.MaxLine {
-			b.rejected++
-			b.deadLetter(m, line, fmt.Sprintf("line longer than %d bytes", ingest.MaxLine), b.red.String(string(ln), nil))
+			reason := fmt.Sprintf("line longer than %d bytes", ingest.MaxLine)
+			b.count(m, line, reason)
+			b.deadLetter(m, line, reason, b.red.String(string(ln), nil))
 			continue
 		}
 		if err := b.p.Line(b.ctx, origin, line, ln); err != nil {
@@ -163,21 +161,30 @@ func (b *batch) collect(m kafka.Message, line int, raw func() string) {
 
 // rejectMessage dead-letters a whole message the pipeline never saw.
 func (b *batch) rejectMessage(m kafka.Message, reason string) {
-	b.rejected++
+	b.count(m, 0, reason)
 	b.deadLetter(m, 0, reason, b.red.String(string(m.Value), nil))
+}
+
+// count has the pipeline count a rejection it did not see itself (a whole
+// message, an oversized line, a part a decoder dropped), so that the
+// batch's ingest_log row counts what the source reports. The pipeline's own
+// dead-letter record of it is dropped: the caller writes one.
+func (b *batch) count(m kafka.Message, line int, reason string) {
+	b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), line, b.red.String(reason, nil))
+	b.rec.buf = b.rec.buf[:0]
 }
 
 // rejectParts counts the parts a decoder dropped, one error each, and
 // dead-letters the message once with all their reasons: replaying it
 // stores its good events again as duplicates, which the Writer drops.
 func (b *batch) rejectParts(m kafka.Message, format Format, rs []Rejection) {
-	b.rejected += len(rs)
 	var reason strings.Builder
 	fmt.Fprintf(&reason, "%s payload: %d part(s) rejected", format, len(rs))
 	for i, r := range rs {
 		if i < 5 {
 			fmt.Fprintf(&reason, "; #%d: %s", r.Pos, r.Reason)
 		}
+		b.count(m, r.Pos, r.Reason)
 		b.addError(m, r.Pos, b.red.String(r.Reason, nil))
 	}
 	if len(rs) > 5 {
@@ -230,7 +237,7 @@ func (b *batch) send(m kafka.Message, line int, reason, payload string) {
 	if len(m.Key) > 0 {
 		key = []byte(b.red.String(string(m.Key), nil))
 	}
-	b.dead = append(b.dead, kafka.Message{Key: key, Value: []byte(payload), Headers: h})
+	b.dead = append(b.dead, deadRecord{msg: kafka.Message{Key: key, Value: []byte(payload), Headers: h}, partition: m.Partition, offset: m.Offset})
 }
 
 // payloadFormat picks a message's format from its content-type header,

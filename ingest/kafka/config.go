@@ -75,6 +75,13 @@ type Config struct {
 	// and origin in headers; "" means rejected input is counted and
 	// logged only.
 	DeadLetterTopic string `yaml:"dead_letter_topic"`
+	// DeadLetterPartitions and DeadLetterReplication shape the dead-letter
+	// topic when it does not exist and the source creates it at start (as
+	// Kafka Connect does). 0 means 1 partition and replication factor -1:
+	// the broker's default.replication.factor (Kafka 2.4 and later). -1
+	// partitions is the broker's num.partitions.
+	DeadLetterPartitions  int `yaml:"dead_letter_partitions"`
+	DeadLetterReplication int `yaml:"dead_letter_replication"`
 	// BatchSize is how many messages are made durable (and committed)
 	// together; 0 means 1000.
 	BatchSize int `yaml:"batch"`
@@ -115,6 +122,12 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.Format == "" {
 		c.Format = FormatNDJSON
+	}
+	if c.DeadLetterPartitions == 0 {
+		c.DeadLetterPartitions = 1
+	}
+	if c.DeadLetterReplication == 0 {
+		c.DeadLetterReplication = -1
 	}
 	if c.BatchSize == 0 {
 		c.BatchSize = 1000
@@ -184,6 +197,12 @@ func (c Config) Validate() error {
 		} else if c.DeadLetterTopic == c.Topic {
 			bad("dead_letter_topic (--dead-letter-topic) must differ from topic: rejected input would be read again")
 		}
+	}
+	if c.DeadLetterPartitions < -1 || c.DeadLetterPartitions > 1_000_000 {
+		bad("dead_letter_partitions (--dead-letter-partitions) %d: want 1 to 1000000, or -1 for the broker's default", c.DeadLetterPartitions)
+	}
+	if c.DeadLetterReplication < -1 || c.DeadLetterReplication > 32767 {
+		bad("dead_letter_replication (--dead-letter-replication) %d: want 1 to 32767, or -1 for the broker's default", c.DeadLetterReplication)
 	}
 	if c.BatchSize < 0 || c.BatchSize > 1_000_000 {
 		bad("batch (--batch) %d: want 1 to 1000000 messages (0 for the default)", c.BatchSize)

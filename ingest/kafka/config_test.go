@@ -32,11 +32,13 @@ func TestConfigGood(t *testing.T) {
 		}
 	}
 	c := loadConfig(t, "good.yaml")
-	if c.BatchWait.String() != "500ms" || c.DeadLetterTopic != "agent-events.dlq" || c.BatchSize != 2000 {
+	if c.BatchWait.String() != "500ms" || c.DeadLetterTopic != "agent-events.dlq" || c.BatchSize != 2000 ||
+		c.DeadLetterPartitions != 3 || c.DeadLetterReplication != 3 {
 		t.Errorf("good.yaml decoded as %+v", c)
 	}
 	d := loadConfig(t, "minimal.yaml").withDefaults()
-	if d.Format != FormatNDJSON || d.BatchSize != 1000 || d.StartOffset != "earliest" || d.MaxBytes != 1<<20 {
+	if d.Format != FormatNDJSON || d.BatchSize != 1000 || d.StartOffset != "earliest" || d.MaxBytes != 1<<20 ||
+		d.DeadLetterPartitions != 1 || d.DeadLetterReplication != -1 {
 		t.Errorf("defaults: %+v", d)
 	}
 }
@@ -45,13 +47,14 @@ func TestConfigGood(t *testing.T) {
 // at fault; all problems are reported at once.
 func TestConfigBad(t *testing.T) {
 	want := map[string][]string{
-		"missing.bad.yaml":  {"brokers (--brokers)", "topic (--topic) is required", "group (--group) is required"},
-		"brokers.bad.yaml":  {`"kafka-1" is not host:port`, `":9092" is not host:port`},
-		"topics.bad.yaml":   {"topic (--topic)", "dead_letter_topic (--dead-letter-topic)"},
-		"dlq-same.bad.yaml": {"must differ from topic"},
-		"format.bad.yaml":   {`format (--format) "csv"`},
-		"otlp.bad.yaml":     {"no OTLP decoder"},
-		"numbers.bad.yaml":  {"batch (--batch) -1", "batch_bytes -5", "batch_wait (--batch-wait)", "start_offset (--start-offset)", "max_bytes 100", "heartbeat_interval 40s"},
+		"missing.bad.yaml":    {"brokers (--brokers)", "topic (--topic) is required", "group (--group) is required"},
+		"brokers.bad.yaml":    {`"kafka-1" is not host:port`, `":9092" is not host:port`},
+		"topics.bad.yaml":     {"topic (--topic)", "dead_letter_topic (--dead-letter-topic)"},
+		"dlq-same.bad.yaml":   {"must differ from topic"},
+		"dlq-create.bad.yaml": {"dead_letter_partitions (--dead-letter-partitions) -2", "dead_letter_replication (--dead-letter-replication) 40000"},
+		"format.bad.yaml":     {`format (--format) "csv"`},
+		"otlp.bad.yaml":       {"no OTLP decoder"},
+		"numbers.bad.yaml":    {"batch (--batch) -1", "batch_bytes -5", "batch_wait (--batch-wait)", "start_offset (--start-offset)", "max_bytes 100", "heartbeat_interval 40s"},
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "config", "*.bad.yaml"))
 	if len(files) != len(want) {

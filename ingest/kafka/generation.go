@@ -2,7 +2,6 @@ package kafka
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -22,6 +21,10 @@ type part struct {
 	next   int64 // first offset not yet durable: where a re-read starts (kafka.FirstOffset until a message is seen)
 	fed    int64 // last offset fed into the open batch; -1 for none
 	commit int64 // durable position not yet committed; -1 for none
+	// deadDone is the offset below which the dead letters of the open
+	// batch's messages are written (the store failed after them, and the
+	// batch is read again): they are not written twice.
+	deadDone int64
 }
 
 type fetched struct {
@@ -51,12 +54,13 @@ type genRun struct {
 // consume runs one generation until it ends (a rebalance) or ctx does
 // (shutdown); either way it stops fetching, flushes and commits before
 // returning, so the next owner of a partition starts where this one
-// stopped. The error is only the test crash hook's.
+// stopped. The error is a dead-letter write's that failed (or the test
+// crash hook's): it stops the source.
 func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation) error {
 	g := &genRun{s: s, ctx: ctx, gctx: gctx, store: context.WithoutCancel(ctx), gen: gen, parts: map[int]*part{}, stop: func() {}}
 	var ids []int
 	for _, a := range gen.Assignments[s.cfg.Topic] {
-		g.parts[a.ID] = &part{id: a.ID, next: a.Offset, fed: -1, commit: -1}
+		g.parts[a.ID] = &part{id: a.ID, next: a.Offset, fed: -1, commit: -1, deadDone: -1}
 		ids = append(ids, a.ID)
 	}
 	slices.Sort(ids)
@@ -124,9 +128,11 @@ func (g *genRun) handle(f fetched) error {
 	return nil
 }
 
-// flush makes the open batch durable (rows, then dead-letter records) and
-// commits every partition's durable position. A failure discards the
-// batch and reads it again from the durable positions.
+// flush makes the open batch durable (dead-letter records, then rows and
+// its ingest_log row) and commits every partition's durable position. A
+// store failure discards the batch and reads it again from the durable
+// positions; a dead-letter failure is returned: it stops the source with
+// nothing of the batch stored or committed.
 func (g *genRun) flush() error {
 	if g.timerArmed {
 		g.timer.Stop()
@@ -135,12 +141,11 @@ func (g *genRun) flush() error {
 	b := g.b
 	if b.msgs > 0 {
 		ctx, cancel := context.WithTimeout(g.store, g.s.cfg.FlushTimeout)
-		sum, err := b.p.Close(ctx)
-		if err == nil && len(b.dead) > 0 && g.s.dlq != nil {
-			if err = g.s.dlq.WriteMessages(ctx, b.dead...); err != nil {
-				err = fmt.Errorf("dead-letter topic %s: %w", g.s.cfg.DeadLetterTopic, err)
-			}
+		if err := g.writeDead(ctx, b); err != nil {
+			cancel()
+			return err
 		}
+		sum, err := b.p.Close(ctx)
 		cancel()
 		if err != nil {
 			g.retry(err)
@@ -149,7 +154,7 @@ func (g *genRun) flush() error {
 		g.s.record(b, sum)
 		for _, p := range g.parts {
 			if p.fed >= 0 {
-				p.next, p.commit, p.fed = p.fed+1, p.fed+1, -1
+				p.next, p.commit, p.fed, p.deadDone = p.fed+1, p.fed+1, -1, -1
 			}
 		}
 		g.fails = 0
@@ -204,7 +209,7 @@ func (g *genRun) finish(why string) error {
 	return g.flush()
 }
 
-// retry discards the open batch after a store or dead-letter failure and,
+// retry discards the open batch after a store failure and,
 // after a backoff, reads its partitions again from their durable positions.
 // Rows of the discarded batch that did land are dropped as duplicates when
 // read again.
@@ -325,7 +330,8 @@ func (s *Source) record(b *batch, sum ingest.Summary) {
 	st.IngestID = sum.IngestID
 	st.Accepted += sum.Accepted
 	st.Duplicates += sum.Duplicates
-	st.Rejected += sum.Rejected + b.rejected
+	st.Rejected += sum.Rejected
+	st.Expired += sum.Expired
 	st.ViolatingEvents += sum.ViolatingEvents
 	st.Redactions.Add(sum.Redactions)
 	for k, v := range sum.Violations {

@@ -60,7 +60,7 @@ type Stats struct {
 	Commits int `json:"commits"`
 	// Generations counts consumer-group generations joined (rebalances + 1).
 	Generations int `json:"generations"`
-	// Retries counts batches read again after a store or dead-letter failure.
+	// Retries counts batches read again after a store failure.
 	Retries int `json:"retries"`
 }
 
@@ -111,10 +111,13 @@ func (s *Source) Stats() Stats {
 	return st
 }
 
-// Run checks that the brokers answer and the topics exist, then consumes
+// Run checks that the brokers answer and the topic exists (creating the
+// dead-letter topic if it is missing), then consumes
 // until ctx ends: it stops fetching, makes the open batch durable, commits
 // it, leaves the group and returns nil. Store outages are retried, never
-// returned; an error means the source could not start. Run a Source once.
+// returned; an error means the source could not start, or a dead-letter
+// record could not be written (then the batch holding its message is not
+// committed: see writeDead). Run a Source once.
 func (s *Source) Run(ctx context.Context) error {
 	if err := s.check(ctx); err != nil {
 		return err
@@ -123,7 +126,8 @@ func (s *Source) Run(ctx context.Context) error {
 }
 
 // Start checks the brokers and topics (bounded by ctx) and then consumes
-// in the background until Shutdown.
+// in the background until Shutdown, which returns the error that stopped
+// it early, if one did (a dead-letter write that failed).
 func (s *Source) Start(ctx context.Context) error {
 	s.life.Lock()
 	defer s.life.Unlock()
@@ -163,7 +167,8 @@ func (s *Source) Shutdown(ctx context.Context) error {
 	}
 }
 
-// check fails fast on unreachable brokers and missing topics.
+// check fails fast on unreachable brokers and a missing topic, and creates
+// the dead-letter topic when it is missing.
 func (s *Source) check(ctx context.Context) error {
 	topics := []string{s.cfg.Topic}
 	if s.cfg.DeadLetterTopic != "" {
@@ -174,14 +179,28 @@ func (s *Source) check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("kafka: brokers (--brokers) %s: %w", strings.Join(s.cfg.Brokers, ","), err)
 	}
-	var errs []error
+	missing := map[string]error{}
+	for _, t := range topics {
+		missing[t] = kafka.UnknownTopicOrPartition
+	}
 	for _, t := range md.Topics {
-		key := "topic (--topic)"
-		if t.Name == s.cfg.DeadLetterTopic {
-			key = "dead_letter_topic (--dead-letter-topic)"
+		if _, asked := missing[t.Name]; asked {
+			missing[t.Name] = t.Error
 		}
-		if t.Error != nil {
-			errs = append(errs, fmt.Errorf("kafka: %s %q: %w", key, t.Name, t.Error))
+	}
+	var errs []error
+	for _, t := range topics {
+		err := missing[t]
+		switch {
+		case err == nil:
+		case t == s.cfg.DeadLetterTopic && errors.Is(err, kafka.UnknownTopicOrPartition):
+			if err := s.createDeadLetterTopic(ctx, c, len(md.Brokers)); err != nil {
+				errs = append(errs, err)
+			}
+		case t == s.cfg.DeadLetterTopic:
+			errs = append(errs, fmt.Errorf("kafka: dead_letter_topic (--dead-letter-topic) %q: %w", t, err))
+		default:
+			errs = append(errs, fmt.Errorf("kafka: topic (--topic) %q: %w", t, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -44,10 +44,19 @@ func migrated(t testing.TB) *store.Store {
 	return s
 }
 
+// testBase is the hour before the tests started: events stamped from it
+// are inside every retention class whatever the date.
+var testBase = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+
+// ts is the timestamp of the i-th test event, i milliseconds after testBase.
+func ts(i int) string {
+	return testBase.Add(time.Duration(i) * time.Millisecond).Format(time.RFC3339Nano)
+}
+
 // line renders one contract-clean envelope event with a unique event_id.
 func line(i int) string {
-	return fmt.Sprintf(`{"kind":"tool","event_id":"k-%07d","trace_id":"tr%05d","span_id":"sp%07d","run_id":"run%05d","tenant":"acme","environment":"staging","release":"2.4.0","ts":"2026-11-20T09:%02d:%02dZ","duration_ms":12,"status":"ok","tool":"lookup_order","args":{"order":"ORD-%d"},"authorization":"allowed","retry_count":0,"idempotency_key":"idem-%d","side_effect":"read"}`,
-		i, i/10, i, i/10, (i/60)%60, i%60, i, i)
+	return fmt.Sprintf(`{"kind":"tool","event_id":"k-%07d","trace_id":"tr%05d","span_id":"sp%07d","run_id":"run%05d","tenant":"acme","environment":"staging","release":"2.4.0","ts":"%s","duration_ms":12,"status":"ok","tool":"lookup_order","args":{"order":"ORD-%d"},"authorization":"allowed","retry_count":0,"idempotency_key":"idem-%d","side_effect":"read"}`,
+		i, i/10, i, i/10, ts(i), i, i)
 }
 
 // messages returns n messages starting at event first; every fifth holds
@@ -213,11 +222,10 @@ func TestExactRows(t *testing.T) {
 		t.Errorf("stats: %+v", st)
 	}
 	checkAllCommitted(t, addrs, "g", "events", 3)
-	var logged uint64
-	s.Conn.QueryRow(context.Background(), "SELECT sum(accepted) FROM ingest_log WHERE source = 'kafka'").Scan(&logged)
-	if logged != uint64(events) {
-		t.Errorf("ingest_log accepted %d, want %d", logged, events)
+	if _, acc, _, _ := logged(t, s); acc != uint64(events) {
+		t.Errorf("ingest_log accepted %d, want %d", acc, events)
 	}
+	checkLogged(t, s, st) // the rejected span included
 }
 
 var errCrash = errors.New("simulated crash")
@@ -292,7 +300,7 @@ func TestDeadLetter(t *testing.T) {
 	poison := []kafka.Message{
 		{Value: []byte(`{"kind":"tool","event_id":"bad-1","args":{"token":"` + ghToken + `"}`)}, // truncated JSON
 		{Value: []byte(line(100) + "\nnot json " + awsKey + "\n" + line(101) + "\n")},           // line 2 bad
-		{Value: []byte(`{"kind":"tool","event_id":"strict-1","ts":"2026-11-20T09:00:00Z","tool":"x","args":{"password":"hunter2hunter2"}}`)},
+		{Value: []byte(`{"kind":"tool","event_id":"strict-1","ts":"` + ts(0) + `","tool":"x","args":{"password":"hunter2hunter2"}}`)},
 		{Value: []byte("a,b,c"), Headers: []kafka.Header{{Key: "Content-Type", Value: []byte("text/csv")}}},
 		{Value: []byte("\x0a\x05trace" + slackTok), Headers: []kafka.Header{{Key: "content-type", Value: []byte("application/x-protobuf")}}},
 		{Value: nil}, // tombstone: handled, nothing stored
@@ -356,6 +364,7 @@ func TestDeadLetter(t *testing.T) {
 	if e := st.Errors[0]; e.Origin != fmt.Sprintf("events/0/%d", first) {
 		t.Errorf("first error origin %q", e.Origin)
 	}
+	checkLogged(t, s, st) // whole messages rejected included
 }
 
 // (d) Two members of one group share a multi-partition topic through two

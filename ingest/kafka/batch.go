@@ -11,6 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/ingest/envelope"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 )
 
@@ -45,10 +46,22 @@ type batch struct {
 	ctx   context.Context // the store's; never canceled by shutdown
 	p     *ingest.Pipeline
 	rec   capture
+	refs  []lineRef // what the pipeline was fed, by the number it was fed with (1-based)
 	dead  []deadRecord
 	errs  []ingest.LineError // origins are topic/partition/offset
 	msgs  int
 	bytes int // payload bytes fed
+}
+
+// lineRef is one line or decoded event fed to the pipeline, so that a
+// rejection the pipeline reports later (a row the store refused at the
+// flush) is dead-lettered with its own message: the pipeline is fed the
+// ref's number, not the line within its message.
+type lineRef struct {
+	m    kafka.Message
+	line int             // within the message; 0 for the whole message
+	raw  []byte          // the line, or the payload of a whole message
+	ev   *envelope.Event // a decoded event (redacted in place by the pipeline)
 }
 
 func newBatch(ctx context.Context, cfg *Config, w *ingest.Writer, opts ingest.Options) (*batch, error) {
@@ -65,8 +78,8 @@ func newBatch(ctx context.Context, cfg *Config, w *ingest.Writer, opts ingest.Op
 // full says the batch has reached its message or byte bound.
 func (b *batch) full() bool { return b.msgs >= b.cfg.BatchSize || b.bytes >= b.cfg.BatchBytes }
 
-// capture receives the pipeline's dead-letter record for the line or event
-// just fed (one JSON object: origin, line, reason, raw redacted).
+// capture receives the pipeline's dead-letter records (one JSON object a
+// line: origin, line, reason, raw redacted).
 type capture struct{ buf []byte }
 
 func (c *capture) Write(b []byte) (int, error) { c.buf = append(c.buf, b...); return len(b), nil }
@@ -106,12 +119,11 @@ func (b *batch) feed(m kafka.Message) error {
 		if ev == nil {
 			continue
 		}
-		if err := b.p.Event(b.ctx, origin, i+1, ev); err != nil {
+		err := b.p.Event(b.ctx, origin, b.ref(lineRef{m: m, line: i + 1, ev: ev}), ev)
+		b.collect(false)
+		if err != nil {
 			return err
 		}
-		// A rejected event was redacted in place first: its JSON is safe
-		// to dead-letter, and replayable as an envelope line.
-		b.collect(m, i+1, func() string { j, _ := json.Marshal(ev); return string(j) })
 	}
 	return nil
 }
@@ -125,53 +137,69 @@ func (b *batch) feedNDJSON(m kafka.Message, origin string) error {
 		} else {
 			ln, rest = rest, nil
 		}
+		n := b.ref(lineRef{m: m, line: line, raw: ln})
+		var err error
 		if len(ln) > ingest.MaxLine {
-			reason := fmt.Sprintf("line longer than %d bytes", ingest.MaxLine)
-			b.count(m, line, reason)
-			b.deadLetter(m, line, reason, b.red.String(string(ln), nil))
-			continue
+			b.p.Reject(origin, n, fmt.Sprintf("line longer than %d bytes", ingest.MaxLine))
+		} else {
+			err = b.p.Line(b.ctx, origin, n, ln)
 		}
-		if err := b.p.Line(b.ctx, origin, line, ln); err != nil {
+		b.collect(false)
+		if err != nil {
 			return err
 		}
-		b.collect(m, line, nil)
 	}
 	return nil
 }
 
-// collect turns the pipeline's rejection of the line or event just fed, if
-// any, into a dead-letter record. raw supplies the payload when the
-// pipeline had no raw line (decoded events).
-func (b *batch) collect(m kafka.Message, line int, raw func() string) {
-	if len(b.rec.buf) == 0 {
-		return
-	}
-	var rec struct {
-		Reason string `json:"reason"`
-		Raw    string `json:"raw"`
-	}
-	json.Unmarshal(b.rec.buf, &rec)
-	b.rec.buf = b.rec.buf[:0]
-	payload := rec.Raw
-	if payload == "" && raw != nil {
-		payload = b.red.String(raw(), nil)
-	}
-	b.deadLetter(m, line, rec.Reason, payload)
+// ref numbers what is about to be fed to the pipeline.
+func (b *batch) ref(r lineRef) int {
+	b.refs = append(b.refs, r)
+	return len(b.refs)
 }
 
-// rejectMessage dead-letters a whole message the pipeline never saw.
+// collect turns the pipeline's dead-letter records so far (rejections of
+// what was just fed, or, atFlush, of rows the store refused when the batch
+// was flushed) into dead-letter records of their messages.
+func (b *batch) collect(atFlush bool) {
+	for len(b.rec.buf) > 0 {
+		rec, rest, _ := bytes.Cut(b.rec.buf, []byte("\n"))
+		b.rec.buf = rest
+		var r struct {
+			Line   int    `json:"line"`
+			Reason string `json:"reason"`
+			Raw    string `json:"raw"`
+		}
+		if json.Unmarshal(rec, &r) != nil || r.Line < 1 || r.Line > len(b.refs) {
+			continue // not one of ours: the pipeline only numbers lines from refs
+		}
+		ref := b.refs[r.Line-1]
+		payload := r.Raw
+		switch {
+		case payload != "":
+		case ref.ev != nil:
+			// A rejected event was redacted in place first: its JSON is
+			// safe to dead-letter, and replayable as an envelope line.
+			j, _ := json.Marshal(ref.ev)
+			payload = b.red.String(string(j), nil)
+		case ref.line > 0:
+			payload = b.red.String(string(bytes.TrimRight(ref.raw, "\r\n")), nil)
+		default: // a whole message, as it came
+			payload = b.red.String(string(ref.raw), nil)
+		}
+		b.deadLetter(ref.m, ref.line, r.Reason, payload)
+		if atFlush && len(b.dead) > 0 && b.cfg.DeadLetterTopic != "" {
+			b.dead[len(b.dead)-1].atFlush = true
+		}
+	}
+	b.rec.buf = b.rec.buf[:0]
+}
+
+// rejectMessage dead-letters a whole message the pipeline never saw; the
+// pipeline counts it, so that the batch's ingest_log row does.
 func (b *batch) rejectMessage(m kafka.Message, reason string) {
-	b.count(m, 0, reason)
-	b.deadLetter(m, 0, reason, b.red.String(string(m.Value), nil))
-}
-
-// count has the pipeline count a rejection it did not see itself (a whole
-// message, an oversized line, a part a decoder dropped), so that the
-// batch's ingest_log row counts what the source reports. The pipeline's own
-// dead-letter record of it is dropped: the caller writes one.
-func (b *batch) count(m kafka.Message, line int, reason string) {
-	b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), line, b.red.String(reason, nil))
-	b.rec.buf = b.rec.buf[:0]
+	b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), b.ref(lineRef{m: m, raw: m.Value}), b.red.String(reason, nil))
+	b.collect(false)
 }
 
 // rejectParts counts the parts a decoder dropped, one error each, and
@@ -184,7 +212,10 @@ func (b *batch) rejectParts(m kafka.Message, format Format, rs []Rejection) {
 		if i < 5 {
 			fmt.Fprintf(&reason, "; #%d: %s", r.Pos, r.Reason)
 		}
-		b.count(m, r.Pos, r.Reason)
+		// Counted by the pipeline (and so in ingest_log), one each; the
+		// message is dead-lettered once, below.
+		b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), 0, b.red.String(r.Reason, nil))
+		b.rec.buf = b.rec.buf[:0]
 		b.addError(m, r.Pos, b.red.String(r.Reason, nil))
 	}
 	if len(rs) > 5 {

@@ -79,35 +79,41 @@ type deadRecord struct {
 	msg       kafka.Message
 	partition int
 	offset    int64
+	atFlush   bool // a row the store refused when the batch was flushed
 }
 
-// writeDead writes the open batch's dead-letter records, acknowledged by
-// every in-sync replica, before its rows are stored and anything is
-// committed. Records of messages whose dead letters an earlier attempt at
+// writeDead writes the open batch's dead-letter records found while
+// feeding (before its rows are stored) or at the flush (atFlush: rows the
+// store refused), acknowledged by every in-sync replica, and always before
+// its ingest_log row and its commit. Records that an earlier attempt at
 // this batch already wrote (the store failed after them) are not written
 // again. A failure is returned as the error that stops the source: the
-// batch is neither stored nor committed, so the rejected input is read
+// batch is neither recorded nor committed, so the rejected input is read
 // again by the next run instead of being dropped (see Run).
-func (g *genRun) writeDead(ctx context.Context, b *batch) error {
+func (g *genRun) writeDead(ctx context.Context, b *batch, atFlush bool) error {
+	k := 0
+	if atFlush {
+		k = 1
+	}
 	if g.s.dlq == nil || len(b.dead) == 0 {
 		return nil
 	}
 	var recs []kafka.Message
 	var from []deadRecord
 	for _, d := range b.dead {
-		if p := g.parts[d.partition]; p != nil && d.offset < p.deadDone {
+		if p := g.parts[d.partition]; d.atFlush != atFlush || p != nil && d.offset < p.deadDone[k] {
 			continue
 		}
 		recs, from = append(recs, d.msg), append(from, d)
 	}
-	if len(recs) == 0 {
-		return nil
+	err := error(nil)
+	if len(recs) > 0 {
+		err = g.s.dlq.WriteMessages(ctx, recs...)
 	}
-	err := g.s.dlq.WriteMessages(ctx, recs...)
 	if err == nil {
 		for _, p := range g.parts {
 			if p.fed >= 0 {
-				p.deadDone = p.fed + 1
+				p.deadDone[k] = p.fed + 1
 			}
 		}
 		return nil

@@ -278,7 +278,7 @@ func TestDeadLetterNotRewrittenOnRetry(t *testing.T) {
 	}
 	src.dlq = &kafka.Writer{Addr: kafka.TCP(addrs...), Topic: "events.dlq", RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
 	defer src.dlq.Close()
-	g := &genRun{s: src, parts: map[int]*part{0: {id: 0, fed: -1, commit: -1, deadDone: -1}}}
+	g := &genRun{s: src, parts: map[int]*part{0: {id: 0, fed: -1, commit: -1, deadDone: [2]int64{-1, -1}}}}
 	attempt := func() {
 		b := testBatch(t, cfg, false)
 		for i, v := range []string{line(1), "{broken", line(2), "also broken"} {
@@ -288,7 +288,7 @@ func TestDeadLetterNotRewrittenOnRetry(t *testing.T) {
 			}
 			g.parts[0].fed = m.Offset
 		}
-		if err := g.writeDead(context.Background(), b); err != nil {
+		if err := g.writeDead(context.Background(), b, false); err != nil {
 			t.Fatal(err)
 		}
 		g.parts[0].fed = -1 // the store failed: the batch is read again (retry)
@@ -298,6 +298,52 @@ func TestDeadLetterNotRewrittenOnRetry(t *testing.T) {
 	if got := readDead(t, addrs, "events.dlq", 1, 2); got[0] != 1 || got[1] != 3 {
 		t.Errorf("dead letters of offsets %v, want [1 3] once each", got)
 	}
+}
+
+// A row the store refuses for good (here a constraint, as a cluster's
+// could) is dead-lettered with its own message and line, counted as
+// rejected, and its partition moves on; the rows around it are stored.
+func TestDeadLetterStoreRefused(t *testing.T) {
+	_, addrs := cluster(t, "events", "events.dlq")
+	s := migrated(t)
+	if err := s.Conn.Exec(context.Background(), "ALTER TABLE agent_events ADD CONSTRAINT no_poison CHECK tool != 'poison'"); err != nil {
+		t.Fatal(err)
+	}
+	poison := strings.Replace(line(3), `"tool":"lookup_order"`, `"tool":"poison"`, 1)
+	msgs := []kafka.Message{
+		{Value: []byte(line(0))}, {Value: []byte(line(1) + "\n" + line(2))},
+		{Value: []byte(line(4) + "\n" + poison + "\n" + line(5) + "\n")}, // offset 2, line 2
+		{Value: []byte(line(6))},
+	}
+	produce(t, addrs, "events", msgs...)
+	cfg := testConfig(addrs, "events", "g")
+	cfg.DeadLetterTopic = "events.dlq"
+	r := start(t, cfg, ingest.NewWriter(s.Conn, 0, 0), ingest.Options{})
+	waitFor(t, "all messages handled", func() bool { return r.src.Stats().Messages >= len(msgs) })
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n, d := rows(t, s); n != 6 || d != 6 {
+		t.Errorf("rows %d (distinct %d), want 6", n, d)
+	}
+	st := r.src.Stats()
+	if st.Accepted != 6 || st.Rejected != 1 || st.DeadLettered != 1 || len(st.Errors) != 1 ||
+		st.Errors[0].Origin != "events/0/2" || st.Errors[0].Line != 2 || !strings.Contains(st.Errors[0].Reason, "refused") {
+		t.Errorf("stats %+v", st)
+	}
+	dl := kafka.NewReader(kafka.ReaderConfig{Brokers: addrs, Topic: "events.dlq", Partition: 0, MaxWait: 100 * time.Millisecond})
+	defer dl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := dl.ReadMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if header(m, HeaderOffset) != "2" || header(m, HeaderLine) != "2" || !strings.Contains(string(m.Value), `"tool":"poison"`) {
+		t.Errorf("dead letter %q, headers %v", m.Value, m.Headers)
+	}
+	checkAllCommitted(t, addrs, "g", "events", 1)
+	checkLogged(t, s, st)
 }
 
 // A dead-letter file that cannot be written (a full disk, a closed file)

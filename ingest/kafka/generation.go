@@ -21,10 +21,11 @@ type part struct {
 	next   int64 // first offset not yet durable: where a re-read starts (kafka.FirstOffset until a message is seen)
 	fed    int64 // last offset fed into the open batch; -1 for none
 	commit int64 // durable position not yet committed; -1 for none
-	// deadDone is the offset below which the dead letters of the open
-	// batch's messages are written (the store failed after them, and the
-	// batch is read again): they are not written twice.
-	deadDone int64
+	// deadDone is, for the dead letters found while feeding (0) and those
+	// of rows the store refused at the flush (1), the offset below which
+	// the open batch's are written: when the store failed after them and
+	// the batch is read again, they are not written twice.
+	deadDone [2]int64
 }
 
 type fetched struct {
@@ -60,7 +61,7 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation) error
 	g := &genRun{s: s, ctx: ctx, gctx: gctx, store: context.WithoutCancel(ctx), gen: gen, parts: map[int]*part{}, stop: func() {}}
 	var ids []int
 	for _, a := range gen.Assignments[s.cfg.Topic] {
-		g.parts[a.ID] = &part{id: a.ID, next: a.Offset, fed: -1, commit: -1, deadDone: -1}
+		g.parts[a.ID] = &part{id: a.ID, next: a.Offset, fed: -1, commit: -1, deadDone: [2]int64{-1, -1}}
 		ids = append(ids, a.ID)
 	}
 	slices.Sort(ids)
@@ -128,11 +129,11 @@ func (g *genRun) handle(f fetched) error {
 	return nil
 }
 
-// flush makes the open batch durable (dead-letter records, then rows and
-// its ingest_log row) and commits every partition's durable position. A
-// store failure discards the batch and reads it again from the durable
+// flush makes the open batch durable (dead-letter records, rows, then its
+// ingest_log row) and commits every partition's durable position. A store
+// failure discards the batch and reads it again from the durable
 // positions; a dead-letter failure is returned: it stops the source with
-// nothing of the batch stored or committed.
+// the batch neither recorded nor committed.
 func (g *genRun) flush() error {
 	if g.timerArmed {
 		g.timer.Stop()
@@ -141,11 +142,26 @@ func (g *genRun) flush() error {
 	b := g.b
 	if b.msgs > 0 {
 		ctx, cancel := context.WithTimeout(g.store, g.s.cfg.FlushTimeout)
-		if err := g.writeDead(ctx, b); err != nil {
+		// Dead letters first, so that a dead-letter topic that takes no
+		// writes stops the source before anything of the batch is stored;
+		// then the rows, the dead letters of rows the store refused, and
+		// the ingest_log row (Close).
+		if err := g.writeDead(ctx, b, false); err != nil {
 			cancel()
 			return err
 		}
-		sum, err := b.p.Close(ctx)
+		err := b.p.Flush(ctx)
+		if err == nil {
+			b.collect(true)
+			if err := g.writeDead(ctx, b, true); err != nil {
+				cancel()
+				return err
+			}
+		}
+		var sum ingest.Summary
+		if err == nil {
+			sum, err = b.p.Close(ctx)
+		}
 		cancel()
 		if err != nil {
 			g.retry(err)
@@ -154,7 +170,7 @@ func (g *genRun) flush() error {
 		g.s.record(b, sum)
 		for _, p := range g.parts {
 			if p.fed >= 0 {
-				p.next, p.commit, p.fed, p.deadDone = p.fed+1, p.fed+1, -1, -1
+				p.next, p.commit, p.fed, p.deadDone = p.fed+1, p.fed+1, -1, [2]int64{-1, -1}
 			}
 		}
 		g.fails = 0

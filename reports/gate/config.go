@@ -9,10 +9,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -33,7 +36,10 @@ type Config struct {
 	Checks []Check `yaml:"checks" json:"checks"`
 	// Baseline, when set, compares each rule's pass rate with another release.
 	Baseline *Baseline `yaml:"baseline" json:"baseline,omitempty"`
-	// ChangeTypes maps a kind of change to the rules that block for it.
+	// ChangeTypes maps a kind of change to the rules that block for it. The
+	// key "default" (DefaultChangeType) gives the rules for any kind of
+	// change not listed; without it, a --change-type the map does not list
+	// is an error. A rule "*" means every rule check.
 	ChangeTypes map[string][]string `yaml:"change_types" json:"change_types,omitempty"`
 	// Rules is the directory of rule files, relative to gate.yaml; default "rules".
 	Rules string `yaml:"rules" json:"rules,omitempty"`
@@ -74,6 +80,13 @@ var Metrics = []string{"cost_usd_p95", "cost_usd_mean", "latency_ms_p95", "error
 // ChangeTypes the gate knows.
 var ChangeTypes = []string{"prompt", "model", "tool", "retrieval", "memory", "workflow", "policy"}
 
+// DefaultChangeType is the change_types key whose rules block for a kind
+// of change the map does not list.
+const DefaultChangeType = "default"
+
+// AllRules in a change_types list stands for every rule check.
+const AllRules = "*"
+
 var datasetRefRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*@(v[1-9][0-9]*|latest)$`)
 
 // LoadConfig reads and validates a gate.yaml. Unknown keys are errors.
@@ -90,16 +103,32 @@ func LoadConfig(path string) (*Config, error) {
 	return cfg, nil
 }
 
-// ParseConfig parses and validates gate configuration (YAML or JSON).
+// ParseConfig parses and validates gate configuration (YAML or JSON): one
+// YAML document, no unknown keys.
 func ParseConfig(b []byte) (*Config, error) {
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("invalid gate config: empty (a gate config needs at least dataset and checks)")
+		}
 		return nil, fmt.Errorf("invalid gate config: %w", err)
 	}
+	// Only one document: a second would be silently ignored, and whatever
+	// it says (a stricter threshold, another check) would not be applied.
+	var more yaml.Node
+	switch err := dec.Decode(&more); {
+	case err == nil:
+		return nil, fmt.Errorf("invalid gate config: a second YAML document starts at line %d (---): a gate config is one document; merge them or remove the ---", more.Line)
+	case !errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("invalid gate config: a second YAML document follows (---), and it is not valid either: %w", err)
+	}
 	cfg.dir = "."
-	return &cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
 }
 
 // RulesDir is where the gate's rules live.
@@ -114,11 +143,20 @@ func (c *Config) RulesDir() string {
 	return filepath.Join(c.dir, d)
 }
 
-// Validate reports every problem, each naming its YAML key.
+// Validate reports every problem, each naming its YAML key. Every number
+// must be finite (YAML's .nan and .inf are numbers too, and a NaN
+// threshold compares false with everything), and pass rates, error rates
+// and max_drop must lie in [0, 1].
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	// rate checks a share: finite, in [0, 1].
+	rate := func(key string, v float64) {
+		if math.IsNaN(v) || v < 0 || v > 1 {
+			bad(key, "must be a number between 0 and 1, got %s", yamlFloat(v))
+		}
 	}
 	if c.Dataset == "" {
 		bad("dataset", "required (e.g. support-bot@v3)")
@@ -132,6 +170,7 @@ func (c *Config) Validate() error {
 		bad("checks", "at least one check is required: a gate with nothing to check would pass anything")
 	}
 	seen := map[string]bool{}
+	ruleChecks := map[string]bool{}
 	for i, ch := range c.Checks {
 		key := fmt.Sprintf("checks[%d]", i)
 		switch {
@@ -140,14 +179,15 @@ func (c *Config) Validate() error {
 		case ch.Rule == "" && ch.Metric == "":
 			bad(key, "needs rule or metric")
 		case ch.Rule != "":
+			ruleChecks[ch.Rule] = true
 			if ch.MinPassRate == nil && ch.MaxFailures == nil {
 				bad(key, "rule %s needs min_pass_rate or max_failures", ch.Rule)
 			}
 			if ch.Max != nil || ch.Min != nil {
 				bad(key, "max/min apply to metrics; a rule check takes min_pass_rate or max_failures")
 			}
-			if ch.MinPassRate != nil && (*ch.MinPassRate < 0 || *ch.MinPassRate > 1) {
-				bad(key+".min_pass_rate", "must be between 0 and 1")
+			if ch.MinPassRate != nil {
+				rate(key+".min_pass_rate", *ch.MinPassRate)
 			}
 			if ch.MaxFailures != nil && *ch.MaxFailures < 0 {
 				bad(key+".max_failures", "must be ≥ 0")
@@ -162,6 +202,10 @@ func (c *Config) Validate() error {
 			if ch.MinPassRate != nil || ch.MaxFailures != nil {
 				bad(key, "min_pass_rate/max_failures apply to rules; a metric check takes max or min")
 			}
+			okMax, okMin := metricBound(bad, key+".max", ch.Metric, ch.Max), metricBound(bad, key+".min", ch.Metric, ch.Min)
+			if okMax && okMin && ch.Max != nil && ch.Min != nil && *ch.Min > *ch.Max {
+				bad(key, "min %g is above max %g: no value could pass", *ch.Min, *ch.Max)
+			}
 		}
 		if seen[ch.Name()] {
 			bad(key, "%s is checked twice", ch.Name())
@@ -172,17 +216,61 @@ func (c *Config) Validate() error {
 		if c.Baseline.Release == "" {
 			bad("baseline.release", "required when baseline is set")
 		}
-		if c.Baseline.MaxDrop < 0 || c.Baseline.MaxDrop > 1 {
-			bad("baseline.max_drop", "must be between 0 and 1")
-		}
+		rate("baseline.max_drop", c.Baseline.MaxDrop)
 		if c.Baseline.Dataset != "" && !datasetRefRE.MatchString(c.Baseline.Dataset) {
 			bad("baseline.dataset", "%q is not NAME@vN", c.Baseline.Dataset)
 		}
 	}
+	cts := make([]string, 0, len(c.ChangeTypes))
 	for ct := range c.ChangeTypes {
-		if !slices.Contains(ChangeTypes, ct) {
-			bad("change_types."+ct, "unknown change type (known: %s)", strings.Join(ChangeTypes, ", "))
+		cts = append(cts, ct)
+	}
+	sort.Strings(cts)
+	for _, ct := range cts {
+		if ct != DefaultChangeType && !slices.Contains(ChangeTypes, ct) {
+			bad("change_types."+ct, "unknown change type (known: %s, and %s for the rest)", strings.Join(ChangeTypes, ", "), DefaultChangeType)
+			continue
+		}
+		// A rule listed here but not checked is most likely a typo, and the
+		// rule it meant would silently stop blocking for this change.
+		for j, r := range c.ChangeTypes[ct] {
+			if r != AllRules && !ruleChecks[r] && len(c.Checks) > 0 {
+				bad(fmt.Sprintf("change_types.%s[%d]", ct, j), "rule %q has no check in checks (%s means every rule check)", r, AllRules)
+			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// metricBound checks a metric check's max or min: finite and ≥ 0 (no
+// metric is negative), at most 1 for error_rate. It reports whether v is
+// usable.
+func metricBound(bad func(key, format string, args ...any), key, metric string, v *float64) bool {
+	switch {
+	case v == nil:
+		return true
+	case math.IsNaN(*v) || math.IsInf(*v, 0):
+		bad(key, "must be a finite number, got %s", yamlFloat(*v))
+	case *v < 0:
+		bad(key, "must be ≥ 0 (%s is never negative), got %g", metric, *v)
+	case metric == "error_rate" && *v > 1:
+		bad(key, "error_rate is a share of runs: must be between 0 and 1, got %g", *v)
+	default:
+		return true
+	}
+	return false
+}
+
+// yamlFloat spells a number as YAML would: .nan, .inf and -.inf for the
+// values %g spells NaN, +Inf and -Inf.
+func yamlFloat(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return ".nan"
+	case math.IsInf(v, 1):
+		return ".inf"
+	case math.IsInf(v, -1):
+		return "-.inf"
+	}
+	return fmt.Sprintf("%g", v)
 }

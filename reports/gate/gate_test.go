@@ -46,13 +46,16 @@ func newWorld(t *testing.T, cases int) *world {
 	return w
 }
 
-// runs ingests one run (with one model call) per case for a release.
+// runs ingests one run (with one model call) per case for a release,
+// stamped in the hours before now so they are inside retention on any date.
 func (w *world) runs(t *testing.T, release string, cases int, extra string) {
 	t.Helper()
 	var b strings.Builder
+	base := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Hour)
 	for i := 1; i <= cases; i++ {
-		common := fmt.Sprintf(`"trace_id":"%s-t%03d","run_id":"%s-r%03d","tenant":"acme","environment":"staging","release":%q,"ts":"2026-11-20T09:%02d:00Z","status":"ok","dataset":"support-bot@v1","case_id":"c%03d"`,
-			release, i, release, i, release, i%60, i)
+		ts := base.Add(time.Duration(i%60) * time.Minute).Format(time.RFC3339)
+		common := fmt.Sprintf(`"trace_id":"%s-t%03d","run_id":"%s-r%03d","tenant":"acme","environment":"staging","release":%q,"ts":%q,"status":"ok","dataset":"support-bot@v1","case_id":"c%03d"`,
+			release, i, release, i, release, ts, i)
 		fmt.Fprintf(&b, `{"kind":"run",%s,"span_id":"%s-s%03d","duration_ms":%d,"actor":"bot","task":"refund","input":"q","output":"a","stop_reason":"completed"}`+"\n", common, release, i, 1000+i)
 		fmt.Fprintf(&b, `{"kind":"model",%s,"span_id":"%s-m%03d","parent_span_id":"%s-s%03d","duration_ms":900,"model":"gpt-4o","prompt_version":"p1","input_ref":"x","output_status":"ok","input_tokens":1000,"output_tokens":100,"cost_usd":%g,"latency_ms":900}`+"\n",
 			common, release, i, release, i, 0.01*float64(i))
@@ -251,7 +254,7 @@ func TestBaselineDrop(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	w := newWorld(t, 4)
-	d := evaluate(t, w, cfg(t, strings.Replace(baseCfg, "rule: task_success", "rule: no_such_rule", 1)), gate.Options{})
+	d := evaluate(t, w, cfg(t, strings.ReplaceAll(baseCfg, "task_success", "no_such_rule")), gate.Options{})
 	if d.Verdict != gate.Error || d.ExitCode != 3 || !strings.Contains(d.Reasons[0], "no_such_rule") {
 		t.Fatalf("unknown rule: %s %v", d.Verdict, d.Reasons)
 	}

@@ -30,8 +30,26 @@ type Decision struct {
 	Baseline       *BaselineResult `json:"baseline,omitempty"`
 	FixturesSince  uint32          `json:"fixtures_since_version,omitempty"`
 	FixturesAdded  []Fixture       `json:"fixtures_added,omitempty"`
-	holds          []string
+	// Stored says whether the decision is in gate_decisions. One that could
+	// not be stored is verdict error (exit 3) whatever its checks say, and
+	// StoreError says why.
+	Stored     bool   `json:"stored"`
+	StoreError string `json:"store_error,omitempty"`
+	holds      []string
 }
+
+// notStored turns a decision the store refused into an error: gate history
+// must hold every decision CI acted on, so none is acted on unrecorded.
+func (d *Decision) notStored(err error) {
+	was := d.Verdict
+	d.Stored, d.StoreError = false, err.Error()
+	d.Verdict, d.ExitCode = Error, ExitCode(Error)
+	d.Reasons = append([]string{fmt.Sprintf("decision not stored: the gate evaluated to %s, but gate_decisions refused the decision (%v); a decision gate history does not hold is not acted on", was, err)}, d.Reasons...)
+}
+
+// evaluated reports whether the checks ran (a decision that was evaluated
+// and then not stored has verdict error but carries its evidence).
+func (d *Decision) evaluated() bool { return d.Verdict != Error || len(d.Checks) > 0 }
 
 // RuleRef is a rule and the version whose results were read.
 type RuleRef struct {

@@ -87,7 +87,7 @@ func Evaluate(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opt
 		now = opts.Now
 	}
 	d := &Decision{
-		DecidedAt: now().UTC(), Commit: opts.Commit, Owner: firstNonEmpty(opts.Owner, cfg.Owner),
+		DecidedAt: now().UTC().Truncate(time.Millisecond), Commit: opts.Commit, Owner: firstNonEmpty(opts.Owner, cfg.Owner),
 		Release: firstNonEmpty(opts.Release, cfg.Release), Dataset: in.Dataset.Ref(), DatasetName: in.Dataset.Name,
 		DatasetVersion: in.Dataset.Version, DatasetHash: in.Dataset.Hash, ChangeTypes: opts.ChangeTypes,
 	}
@@ -97,6 +97,14 @@ func Evaluate(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opt
 	for _, ct := range opts.ChangeTypes {
 		if !slices.Contains(ChangeTypes, ct) {
 			return d.errorf("--change-type %q: unknown (known: %s)", ct, strings.Join(ChangeTypes, ", ")), nil
+		}
+		// An unmapped kind of change must not quietly make every rule a
+		// warning: it is an error unless the config says what blocks for it.
+		if _, ok := cfg.ChangeTypes[ct]; !ok {
+			if _, def := cfg.ChangeTypes[DefaultChangeType]; !def {
+				return d.errorf("--change-type %s: change_types does not map it (%s); add change_types.%s, or change_types.%s for every kind of change not listed",
+					ct, mappedList(cfg.ChangeTypes), ct, DefaultChangeType), nil
+			}
 		}
 	}
 	for _, ch := range cfg.Checks {
@@ -173,18 +181,39 @@ func Evaluate(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opt
 }
 
 // blockingRules says which rules block: all, or with --change-type only
-// those the config maps the listed change types to. nil means all.
+// those the config maps the listed change types to (change_types.default
+// for a type it does not list; "*" is every rule). nil means all.
 func blockingRules(cfg *Config, types []string) map[string]bool {
 	if len(types) == 0 {
 		return nil
 	}
 	out := map[string]bool{}
 	for _, t := range types {
-		for _, r := range cfg.ChangeTypes[t] {
+		rules, ok := cfg.ChangeTypes[t]
+		if !ok {
+			rules = cfg.ChangeTypes[DefaultChangeType]
+		}
+		for _, r := range rules {
+			if r == AllRules {
+				return nil
+			}
 			out[r] = true
 		}
 	}
 	return out
+}
+
+// mappedList names the change types a config maps, for messages.
+func mappedList(m map[string][]string) string {
+	if len(m) == 0 {
+		return "the config has no change_types"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return "it maps " + strings.Join(keys, ", ")
 }
 
 func evalCheck(ch Check, in Inputs, cur *results, m runMetrics, blocking map[string]bool) CheckResult {
@@ -340,7 +369,7 @@ func (d *Decision) errorf(format string, args ...any) *Decision {
 // Errored returns a decision with verdict error, for failures before the
 // gate could run (bad config, unknown dataset, rules that don't compile).
 func Errored(cfg *Config, opts Options, err error) *Decision {
-	d := &Decision{DecidedAt: time.Now().UTC(), Commit: opts.Commit}
+	d := &Decision{DecidedAt: time.Now().UTC().Truncate(time.Millisecond), Commit: opts.Commit}
 	if cfg != nil {
 		d.Owner, d.Release, d.Dataset = firstNonEmpty(opts.Owner, cfg.Owner), firstNonEmpty(opts.Release, cfg.Release), cfg.Dataset
 	}

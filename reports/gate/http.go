@@ -2,6 +2,7 @@ package gate
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -12,13 +13,16 @@ import (
 // Handler serves gate decisions for CI systems that query instead of
 // running the binary:
 //
-//	GET  /v1/gates?release=R[&dataset=NAME[@vN]]  the last stored decision (404 if none)
+//	GET  /v1/gates?release=R[&dataset=NAME[@vN|@latest]]  the last stored decision (404 if none)
 //	POST /v1/gates[?release=R&baseline=B&change_type=prompt,tool&commit=SHA&owner=O]
 //	     body: a gate config (YAML or JSON); evaluates, stores and returns the decision
 //
-// The HTTP status is 200 whenever a decision was made, whatever its verdict;
-// the verdict and exit_code are in the body. Rule directories in posted
-// configs resolve against the server's working directory.
+// The HTTP status is 200 whenever a decision was made and stored, whatever
+// its verdict; the verdict and exit_code are in the body. A dataset that is
+// not NAME, NAME@vN or NAME@latest is 400. A decision the store refused is
+// 503 with the decision as body (verdict error, exit_code 3, stored false).
+// Rule directories in posted configs resolve against the server's working
+// directory.
 func Handler(conn driver.Conn) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -30,6 +34,10 @@ func Handler(conn driver.Conn) http.Handler {
 				return
 			}
 			d, err := Last(r.Context(), conn, rel, q.Get("dataset"))
+			if errors.Is(err, ErrBadRef) {
+				httpError(w, http.StatusBadRequest, err.Error())
+				return
+			}
 			if err != nil {
 				httpError(w, http.StatusServiceUnavailable, err.Error())
 				return
@@ -38,7 +46,7 @@ func Handler(conn driver.Conn) http.Handler {
 				httpError(w, http.StatusNotFound, "no gate decision for release "+rel)
 				return
 			}
-			writeJSON(w, d)
+			writeJSON(w, http.StatusOK, d)
 		case http.MethodPost:
 			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 			if err != nil {
@@ -51,7 +59,7 @@ func Handler(conn driver.Conn) http.Handler {
 			}
 			cfg, err := ParseConfig(body)
 			if err != nil {
-				writeJSON(w, Errored(nil, opts, err))
+				writeJSON(w, http.StatusOK, Errored(nil, opts, err))
 				return
 			}
 			d, err := Run(r.Context(), conn, cfg, opts)
@@ -59,7 +67,11 @@ func Handler(conn driver.Conn) http.Handler {
 				httpError(w, http.StatusServiceUnavailable, err.Error())
 				return
 			}
-			writeJSON(w, d)
+			status := http.StatusOK
+			if !d.Stored {
+				status = http.StatusServiceUnavailable
+			}
+			writeJSON(w, status, d)
 		default:
 			w.Header().Set("Allow", "GET, POST")
 			httpError(w, http.StatusMethodNotAllowed, "use GET or POST")
@@ -67,15 +79,14 @@ func Handler(conn driver.Conn) http.Handler {
 	})
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
 }
 
 func httpError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	writeJSON(w, status, map[string]string{"error": msg})
 }

@@ -111,8 +111,12 @@ func (m runMetrics) value(name string) (float64, bool) {
 	return 0, false
 }
 
+// Every read here counts rows, so every read is exact: FINAL collapses the
+// duplicates concurrent writers can leave (agent_events and eval_results
+// are ReplacingMergeTrees) before anything is counted.
+
 // runsOf selects the (tenant, run_id) of the release's runs on the dataset version.
-const runsOf = `(tenant, run_id) IN (SELECT tenant, run_id FROM agent_events WHERE kind = 'run' AND dataset = ? AND release = ?)`
+const runsOf = `(tenant, run_id) IN (SELECT tenant, run_id FROM agent_events FINAL WHERE kind = 'run' AND dataset = ? AND release = ?)`
 
 func loadRunMetrics(ctx context.Context, conn driver.Conn, dataset, release string) (runMetrics, ContractResult, error) {
 	var m runMetrics
@@ -124,7 +128,7 @@ func loadRunMetrics(ctx context.Context, conn driver.Conn, dataset, release stri
 			       maxIf(duration_ms, kind = 'run') AS dur,
 			       toFloat64(maxIf(status = 'error', kind = 'run')) AS err,
 			       sum(length(contract_violations)) AS cv
-			FROM agent_events WHERE `+runsOf+`
+			FROM agent_events FINAL WHERE `+runsOf+`
 			GROUP BY tenant, run_id)`, dataset, release).
 		Scan(&m.Runs, &m.CostP95, &m.CostMean, &m.LatencyP95, &m.ErrorRate, &m.ContractViolations)
 	if err != nil {
@@ -135,7 +139,7 @@ func loadRunMetrics(ctx context.Context, conn driver.Conn, dataset, release stri
 	}
 	if err := conn.Select(ctx, &c.ByField, `
 		SELECT kind, field, count() AS events
-		FROM agent_events ARRAY JOIN contract_violations AS field
+		FROM agent_events FINAL ARRAY JOIN contract_violations AS field
 		WHERE `+runsOf+`
 		GROUP BY kind, field ORDER BY events DESC, kind, field`, dataset, release); err != nil {
 		return m, c, fmt.Errorf("gate: contract violations: %w", err)

@@ -27,6 +27,9 @@ func (d *Decision) WriteText(w io.Writer) error {
 	for _, r := range d.Reasons {
 		fmt.Fprintf(&b, "  - %s\n", r)
 	}
+	if !d.Stored {
+		fmt.Fprintf(&b, "  decision NOT stored in gate_decisions: %s\n", d.storeProblem())
+	}
 	if len(d.Checks) > 0 {
 		b.WriteString("  checks:\n")
 	}
@@ -40,7 +43,7 @@ func (d *Decision) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "          case %s  trace %s  %s\n", wc.CaseID, wc.TraceID, wc.Why)
 		}
 	}
-	if d.Verdict != Error {
+	if d.evaluated() {
 		fmt.Fprintf(&b, "  cases: %d of %d scored", d.Cases.Scored, d.Cases.Expected)
 		if d.Cases.MissingCount > 0 {
 			fmt.Fprintf(&b, ", %d missing", d.Cases.MissingCount)
@@ -71,7 +74,12 @@ func (d *Decision) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "## Release gate: %s — `%s` on `%s`\n\n", verdictMark[d.Verdict], md(d.Release), md(d.Dataset))
 	fmt.Fprintf(&b, "| | |\n|---|---|\n| verdict | **%s** (exit %d) |\n| release owner | %s |\n| commit | `%s` |\n| dataset | `%s` (hash `%.12s`) |\n| decided | %s |\n",
 		d.Verdict, d.ExitCode, md(orDash(d.Owner)), md(orDash(d.Commit)), md(d.Dataset), d.DatasetHash, d.DecidedAt.Format("2006-01-02 15:04:05Z"))
-	if d.Verdict != Error {
+	if d.Stored {
+		b.WriteString("| stored | yes, in gate_decisions |\n")
+	} else {
+		fmt.Fprintf(&b, "| stored | **no**: %s |\n", md(d.storeProblem()))
+	}
+	if d.evaluated() {
 		fmt.Fprintf(&b, "| cases scored | %d of %d |\n| trace contract | %s |\n", d.Cases.Scored, d.Cases.Expected, d.Contract.Result)
 	}
 	if len(d.Reasons) > 0 {
@@ -123,6 +131,14 @@ func (d *Decision) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// storeProblem says why a decision is not in gate_decisions.
+func (d *Decision) storeProblem() string {
+	if d.StoreError != "" {
+		return d.StoreError
+	}
+	return "the gate stopped before it could record a decision"
 }
 
 func md(s string) string {
@@ -186,7 +202,7 @@ type junitMessage struct {
 func (d *Decision) WriteJUnit(w io.Writer) error {
 	s := junitSuite{Name: "evalhouse gate " + d.Dataset, Time: "0", Timestamp: d.DecidedAt.Format("2006-01-02T15:04:05")}
 	for _, p := range [][2]string{{"verdict", d.Verdict}, {"release", d.Release}, {"dataset", d.Dataset},
-		{"dataset_hash", d.DatasetHash}, {"owner", d.Owner}, {"commit", d.Commit}} {
+		{"dataset_hash", d.DatasetHash}, {"owner", d.Owner}, {"commit", d.Commit}, {"stored", fmt.Sprint(d.Stored)}} {
 		s.Properties = append(s.Properties, junitProperty{Name: p[0], Value: p[1]})
 	}
 	class := "gate." + d.Release
@@ -211,6 +227,9 @@ func (d *Decision) WriteJUnit(w io.Writer) error {
 	if d.Verdict == Error {
 		add("gate", Error, strings.Join(d.Reasons, "; "), "")
 	}
+	if d.StoreError != "" {
+		add("decision stored", Error, "decision not stored in gate_decisions: "+d.StoreError, "")
+	}
 	for _, c := range d.Checks {
 		var body strings.Builder
 		for _, wc := range c.WorstCases {
@@ -222,7 +241,7 @@ func (d *Decision) WriteJUnit(w io.Writer) error {
 		}
 		add(c.Name, status, c.Message, body.String())
 	}
-	if d.Verdict != Error {
+	if d.evaluated() {
 		st, msg := Pass, fmt.Sprintf("%d of %d cases scored", d.Cases.Scored, d.Cases.Expected)
 		if d.Cases.MissingCount > 0 {
 			st, msg = Hold, msg+"; missing: "+strings.Join(d.Cases.Missing, ", ")

@@ -15,14 +15,17 @@ import (
 // Run resolves what the config names (the dataset version, the rules),
 // evaluates the gate and records the decision. Problems before evaluation
 // (unknown dataset version, rules that don't compile) give a decision with
-// verdict error, which is recorded too; the error return is for a store
-// that fails.
+// verdict error, which is recorded too. A store that fails during
+// evaluation returns a nil decision and the error; a decision that cannot
+// be recorded is returned with verdict error (exit 3), Stored false, and
+// the error.
 func Run(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) (*Decision, error) {
 	d, err := run(ctx, conn, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	if rerr := Record(ctx, conn, d); rerr != nil {
+		d.notStored(rerr)
 		return d, rerr
 	}
 	return d, nil

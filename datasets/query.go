@@ -212,13 +212,18 @@ func (s *Store) scanVersions(ctx context.Context, q string, args ...any) ([]Vers
 			n       uint32
 			updated time.Time
 		)
-		if err := rows.Scan(&v.Name, &v.Number, &v.Hash, &v.Status, &n, &v.CreatedAt, &v.CreatedBy, &v.Source, &v.Note, &updated); err != nil {
+		if err := rows.Scan(&v.Name, &v.Number, &v.Hash, &v.Status, &n, &v.CreatedAt, &v.CreatedBy, &v.ApprovedBy, &v.Source, &v.Note, &updated); err != nil {
 			return nil, fmt.Errorf("datasets: read versions: %w", err)
 		}
 		v.Cases = int(n)
 		v.CreatedAt = v.CreatedAt.UTC()
 		if v.Status == StatusPublished {
 			v.PublishedAt = updated.UTC()
+			// Written before approved_by existed: a version published as it
+			// was written was published by its author.
+			if v.ApprovedBy == "" && v.PublishedAt.Equal(v.CreatedAt) {
+				v.ApprovedBy = v.CreatedBy
+			}
 		}
 		out = append(out, v)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"regexp"
 	"strings"
 	"sync"
@@ -70,8 +71,11 @@ type Version struct {
 	CreatedAt   time.Time `json:"created_at"`
 	PublishedAt time.Time `json:"published_at,omitzero"`
 	CreatedBy   string    `json:"created_by"`
-	Source      string    `json:"source"`
-	Note        string    `json:"note"`
+	// ApprovedBy is who published it: its author when it was published as
+	// written, whoever approved it when it was a draft, "" for a draft.
+	ApprovedBy string `json:"approved_by"`
+	Source     string `json:"source"`
+	Note       string `json:"note"`
 }
 
 // Ref is the version's explicit reference, NAME@vN.
@@ -79,7 +83,7 @@ func (v Version) Ref() string { return fmt.Sprintf("%s@v%d", v.Name, v.Number) }
 
 // Provenance says who wrote a version, from what and why.
 type Provenance struct {
-	By     string // who; "" means $USER, or "unknown"
+	By     string // who; "" means the OS user (see CurrentUser)
 	Source string // a file path, or "incident INC-…"
 	Note   string
 }
@@ -196,10 +200,17 @@ func (s *Store) Add(ctx context.Context, name string, cases []Case, p Provenance
 	return v, err == nil, err
 }
 
-// Approve publishes draft version number of dataset name. Approving a
+// Approve publishes draft version number of dataset name, approved by the
+// OS user (see ApproveBy).
+func (s *Store) Approve(ctx context.Context, name string, number uint32) (Version, error) {
+	return s.ApproveBy(ctx, name, number, "")
+}
+
+// ApproveBy publishes draft version number of dataset name and records who
+// approved it ("" means the OS user, see CurrentUser). Approving a
 // published version returns it unchanged. A draft is stale (ErrStale) when
 // another version was published after it was drafted.
-func (s *Store) Approve(ctx context.Context, name string, number uint32) (Version, error) {
+func (s *Store) ApproveBy(ctx context.Context, name string, number uint32, by string) (Version, error) {
 	if err := CheckName(name); err != nil {
 		return Version{}, err
 	}
@@ -222,6 +233,10 @@ func (s *Store) Approve(ctx context.Context, name string, number uint32) (Versio
 	}
 	v.Status = StatusPublished
 	v.PublishedAt = stamp()
+	v.ApprovedBy = by
+	if v.ApprovedBy == "" {
+		v.ApprovedBy = CurrentUser()
+	}
 	if err := s.insertVersion(ctx, v, v.PublishedAt); err != nil {
 		return Version{}, err
 	}
@@ -229,7 +244,7 @@ func (s *Store) Approve(ctx context.Context, name string, number uint32) (Versio
 	if err != nil {
 		return Version{}, err
 	}
-	if w, ok := find(got, number); !ok || w.Status != StatusPublished || w.Hash != v.Hash {
+	if w, ok := find(got, number); !ok || w.Status != StatusPublished || w.Hash != v.Hash || w.ApprovedBy != v.ApprovedBy {
 		return Version{}, fmt.Errorf("%w: %s changed while being approved", ErrConflict, v.Ref())
 	}
 	return v, nil
@@ -247,10 +262,10 @@ func (s *Store) write(ctx context.Context, name string, cs []canonCase, p Proven
 		CreatedAt: now, CreatedBy: p.By, Source: p.Source, Note: p.Note,
 	}
 	if v.CreatedBy == "" {
-		v.CreatedBy = defaultUser()
+		v.CreatedBy = CurrentUser()
 	}
 	if status == StatusPublished {
-		v.PublishedAt = now
+		v.PublishedAt, v.ApprovedBy = now, v.CreatedBy
 	}
 	b, err := s.conn.PrepareBatch(ctx, qInsertItems)
 	if err != nil {
@@ -295,7 +310,7 @@ func (s *Store) insertVersion(ctx context.Context, v Version, updated time.Time)
 		return fmt.Errorf("datasets: %s: %w", v.Ref(), err)
 	}
 	if err := b.Append(v.Name, v.Number, v.Hash, v.Status, uint32(v.Cases), v.CreatedAt,
-		v.CreatedBy, v.Source, v.Note, updated); err != nil {
+		v.CreatedBy, v.ApprovedBy, v.Source, v.Note, updated); err != nil {
 		b.Abort()
 		return fmt.Errorf("datasets: %s: %w", v.Ref(), err)
 	}
@@ -338,9 +353,15 @@ func stale(d Version, vs []Version) (Version, bool) {
 	return Version{}, false
 }
 
-func defaultUser() string {
+// CurrentUser names who runs this process, for a version's created_by and
+// approved_by when no one is named: the OS account (os/user), else $USER,
+// else the numeric uid. It is never empty.
+func CurrentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
 	if u := os.Getenv("USER"); u != "" {
 		return u
 	}
-	return "unknown"
+	return fmt.Sprintf("uid %d", os.Getuid())
 }

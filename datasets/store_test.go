@@ -279,3 +279,41 @@ func TestExportImportKeepsHash(t *testing.T) {
 		}
 	}
 }
+
+// Every version names who created and who approved it; with no one named,
+// the OS user, never "unknown".
+func TestCreatedAndApprovedBy(t *testing.T) {
+	t.Setenv("USER", "") // the account database comes first; $USER is a fallback
+	me := CurrentUser()
+	if me == "" || me == "unknown" {
+		t.Fatalf("CurrentUser() = %q", me)
+	}
+	ctx := context.Background()
+	s := newStore(t)
+	v1, err := s.Create(ctx, "bot", cases("c1"), Provenance{By: "ana"})
+	if err != nil || v1.CreatedBy != "ana" || v1.ApprovedBy != "ana" {
+		t.Fatalf("published at creation: %+v %v", v1, err)
+	}
+	d2, _, err := s.Add(ctx, "bot", cases("c2"), Provenance{}, true)
+	if err != nil || d2.CreatedBy != me || d2.ApprovedBy != "" {
+		t.Fatalf("draft: %+v %v", d2, err)
+	}
+	if a, err := s.ApproveBy(ctx, "bot", 2, "bob"); err != nil || a.ApprovedBy != "bob" || a.CreatedBy != me {
+		t.Fatalf("approve by bob: %+v %v", a, err)
+	}
+	s.Add(ctx, "bot", cases("c3"), Provenance{By: "cy"}, true)
+	if a, err := s.Approve(ctx, "bot", 3); err != nil || a.ApprovedBy != me {
+		t.Fatalf("approve: %+v %v", a, err)
+	}
+	log, err := s.Log(ctx, "bot")
+	if err != nil || len(log) != 3 {
+		t.Fatal(log, err)
+	}
+	var got []string
+	for _, v := range log {
+		got = append(got, v.CreatedBy+"/"+v.ApprovedBy)
+	}
+	if want := fmt.Sprintf("[ana/ana %s/bob cy/%s]", me, me); fmt.Sprint(got) != want {
+		t.Fatalf("log created/approved by %v, want %s", got, want)
+	}
+}

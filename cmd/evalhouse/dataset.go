@@ -27,7 +27,12 @@ published or a draft; NAME and NAME@latest mean the latest published
 version, a draft is reached only as NAME@vN until it is approved.
 
 Files are JSON Lines (.jsonl, .ndjson: one case per line) or Parquet
-(.parquet). See docs/datasets.md.`,
+(.parquet). See docs/datasets.md.
+
+Every version records who created it and who approved (published) it:
+--by on create, add and approve, else the OS user running the command (the
+account database, os/user, else $USER). A version published as it is
+written is approved by its author; dataset log shows both.`,
 		Example: `  evalhouse dataset create support-bot --from examples/datasets/support-bot-v1.jsonl
   evalhouse dataset add support-bot --from new-cases.jsonl --draft --note "INC-4521 regression"
   evalhouse dataset approve support-bot@v2
@@ -58,7 +63,7 @@ type dsWriteFlags struct {
 func (f *dsWriteFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.from, "from", "", "the cases: a .jsonl, .ndjson or .parquet file (required)")
 	cmd.Flags().StringVar(&f.note, "note", "", "why this version exists, kept with it")
-	cmd.Flags().StringVar(&f.by, "by", "", "who writes it (default $USER)")
+	cmd.Flags().StringVar(&f.by, "by", "", "who writes it, kept as the version's created_by (default: the OS user, from the account database, else $USER)")
 	cmd.MarkFlagRequired("from")
 }
 
@@ -320,10 +325,17 @@ the same content hash.`,
 func (a *app) datasetLogCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:     "log NAME",
-		Short:   "List every version of a dataset: number, hash, status, cases, who, when, source",
-		Example: `  evalhouse dataset log support-bot`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "log NAME",
+		Short: "List every version of a dataset: number, hash, status, cases, who created and approved it, when, source",
+		Long: `List every version of NAME, oldest first: its number, content hash,
+status, case count, who created it and when, who approved (published) it
+and when, its source and note. CREATED_BY and APPROVED_BY are the --by of
+the create/add and approve commands, else the OS user who ran them; a
+version published as it was written was approved by its author; a draft
+has no approver yet (-).`,
+		Example: `  evalhouse dataset log support-bot
+  evalhouse dataset log support-bot --json`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withDatasets(cmd, func(ctx context.Context, ds *datasets.Store) error {
 				vs, err := ds.Log(ctx, args[0])
@@ -333,10 +345,14 @@ func (a *app) datasetLogCmd() *cobra.Command {
 				if asJSON {
 					return dsJSON(cmd.OutOrStdout(), vs)
 				}
-				tw := dsTable(cmd.OutOrStdout(), "VERSION", "HASH", "STATUS", "CASES", "BY", "WHEN", "SOURCE", "NOTE")
+				tw := dsTable(cmd.OutOrStdout(), "VERSION", "HASH", "STATUS", "CASES", "CREATED_BY", "CREATED", "APPROVED_BY", "APPROVED", "SOURCE", "NOTE")
 				for _, v := range vs {
-					fmt.Fprintf(tw, "v%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", v.Number, dsShort(v.Hash), v.Status, v.Cases,
-						v.CreatedBy, dsWhen(v.CreatedAt), dsDash(v.Source), dsDash(v.Note))
+					approved := "-"
+					if !v.PublishedAt.IsZero() {
+						approved = dsWhen(v.PublishedAt)
+					}
+					fmt.Fprintf(tw, "v%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Number, dsShort(v.Hash), v.Status, v.Cases,
+						dsDash(v.CreatedBy), dsWhen(v.CreatedAt), dsDash(v.ApprovedBy), approved, dsDash(v.Source), dsDash(v.Note))
 				}
 				return tw.Flush()
 			})
@@ -347,14 +363,17 @@ func (a *app) datasetLogCmd() *cobra.Command {
 }
 
 func (a *app) datasetApproveCmd() *cobra.Command {
-	return &cobra.Command{
+	var by string
+	cmd := &cobra.Command{
 		Use:   "approve NAME@vN",
 		Short: "Publish a draft version",
 		Long: `Publish draft NAME@vN: NAME and NAME@latest resolve to it from now on. A
 draft is stale, and refused, when another version was published after it
-was written; add its cases again as a new draft.`,
-		Example: `  evalhouse dataset approve support-bot@v3`,
-		Args:    cobra.ExactArgs(1),
+was written; add its cases again as a new draft. The version records who
+approved it: --by, else the OS user (dataset log shows it).`,
+		Example: `  evalhouse dataset approve support-bot@v3
+  evalhouse dataset approve support-bot@v3 --by release-lead`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, n, err := datasets.ParseRef(args[0])
 			if err != nil {
@@ -368,7 +387,7 @@ was written; add its cases again as a new draft.`,
 				if err != nil {
 					return err
 				}
-				v, err := ds.Approve(ctx, name, n)
+				v, err := ds.ApproveBy(ctx, name, n, by)
 				if errors.Is(err, datasets.ErrStale) {
 					return &exitError{code: 1, err: err}
 				}
@@ -379,11 +398,13 @@ was written; add its cases again as a new draft.`,
 					fmt.Fprintf(cmd.OutOrStdout(), "%s is already published\n", v.Ref())
 					return nil
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "published %s: %d cases, sha256 %s; %s now resolves to it\n", v.Ref(), v.Cases, v.Hash, name)
+				fmt.Fprintf(cmd.OutOrStdout(), "published %s (approved by %s): %d cases, sha256 %s; %s now resolves to it\n", v.Ref(), v.ApprovedBy, v.Cases, v.Hash, name)
 				return nil
 			})
 		},
 	}
+	cmd.Flags().StringVar(&by, "by", "", "who approves it, kept as the version's approved_by (default: the OS user, from the account database, else $USER)")
+	return cmd
 }
 
 func dsPrintHeader(out io.Writer, v datasets.Version) {
@@ -391,8 +412,8 @@ func dsPrintHeader(out io.Writer, v datasets.Version) {
 	fmt.Fprintf(out, "  hash     sha256 %s\n", v.Hash)
 	fmt.Fprintf(out, "  cases    %d\n", v.Cases)
 	fmt.Fprintf(out, "  created  %s by %s\n", dsWhen(v.CreatedAt), v.CreatedBy)
-	if !v.PublishedAt.IsZero() && !v.PublishedAt.Equal(v.CreatedAt) {
-		fmt.Fprintf(out, "  approved %s\n", dsWhen(v.PublishedAt))
+	if !v.PublishedAt.IsZero() {
+		fmt.Fprintf(out, "  approved %s by %s\n", dsWhen(v.PublishedAt), dsDash(v.ApprovedBy))
 	}
 	fmt.Fprintf(out, "  source   %s\n", dsDash(v.Source))
 	if v.Note != "" {

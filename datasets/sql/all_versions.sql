@@ -1,4 +1,4 @@
 -- Every version of every dataset, by name then version.
-SELECT name, version, content_hash, status, case_count, created_at, created_by, source, note, updated_at
+SELECT name, version, content_hash, status, case_count, created_at, created_by, approved_by, source, note, updated_at
 FROM datasets FINAL
 ORDER BY name, version

@@ -1,1 +1,1 @@
-INSERT INTO datasets (name, version, content_hash, status, case_count, created_at, created_by, source, note, updated_at)
+INSERT INTO datasets (name, version, content_hash, status, case_count, created_at, created_by, approved_by, source, note, updated_at)

@@ -1,6 +1,6 @@
 -- The versions of one dataset, oldest first. FINAL: an approval
 -- replaces a version's row (status, updated_at), nothing else.
-SELECT name, version, content_hash, status, case_count, created_at, created_by, source, note, updated_at
+SELECT name, version, content_hash, status, case_count, created_at, created_by, approved_by, source, note, updated_at
 FROM datasets FINAL
 WHERE name = ?
 ORDER BY version

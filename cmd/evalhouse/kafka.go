@@ -25,6 +25,8 @@ type kafkaFlags struct {
 	group       string
 	format      string
 	deadLetter  string
+	dlqParts    int
+	dlqRepl     int
 	startOffset string
 	batch       int
 	batchWait   time.Duration
@@ -35,7 +37,9 @@ func (f *kafkaFlags) register(fs *pflag.FlagSet, prefix string) {
 	fs.StringVar(&f.topic, prefix+"topic", "", "topic to consume")
 	fs.StringVar(&f.group, prefix+"group", "", "consumer group (members share the topic's partitions and committed offsets)")
 	fs.StringVar(&f.format, prefix+"format", "ndjson", "payload format of messages without a content-type header: ndjson (envelope lines) or otlp (protobuf ExportTraceServiceRequest)")
-	fs.StringVar(&f.deadLetter, prefix+"dead-letter-topic", "", "topic for rejected input (redacted; reason and origin in headers); unset: rejected input is counted and logged only")
+	fs.StringVar(&f.deadLetter, prefix+"dead-letter-topic", "", "topic for rejected input (redacted; reason and origin in headers), created at start if missing; unset: rejected input is counted and logged only")
+	fs.IntVar(&f.dlqParts, prefix+"dead-letter-partitions", 1, "partitions of the dead-letter topic when it is created; -1: the broker's num.partitions")
+	fs.IntVar(&f.dlqRepl, prefix+"dead-letter-replication", -1, "replication factor of the dead-letter topic when it is created; -1: the broker's default.replication.factor (Kafka 2.4+)")
 	fs.StringVar(&f.startOffset, prefix+"start-offset", "earliest", "where a group without committed offsets starts: earliest or latest")
 	fs.IntVar(&f.batch, prefix+"batch", 1000, "messages per batch: stored, then committed, together")
 	fs.DurationVar(&f.batchWait, prefix+"batch-wait", time.Second, "longest a message waits for its batch to fill")
@@ -44,7 +48,8 @@ func (f *kafkaFlags) register(fs *pflag.FlagSet, prefix string) {
 func (f *kafkaFlags) config() kafkasrc.Config {
 	return kafkasrc.Config{
 		Brokers: f.brokers, Topic: f.topic, Group: f.group, Format: kafkasrc.Format(f.format),
-		DeadLetterTopic: f.deadLetter, StartOffset: f.startOffset, BatchSize: f.batch, BatchWait: f.batchWait,
+		DeadLetterTopic: f.deadLetter, DeadLetterPartitions: f.dlqParts, DeadLetterReplication: f.dlqRepl,
+		StartOffset: f.startOffset, BatchSize: f.batch, BatchWait: f.batchWait,
 		Decoders: map[kafkasrc.Format]kafkasrc.Decoder{kafkasrc.FormatOTLP: kafkasrc.OTLPDecoder(otlp.Options{})},
 	}
 }
@@ -71,7 +76,11 @@ Delivery is at least once with exact rows: offsets are committed only after
 the rows of every message below them are stored, and events read twice are
 dropped as duplicates. Undecodable messages, and contract violations under
 --strict, go redacted to --dead-letter-topic with the reason and original
-topic/partition/offset in headers; they then count as handled.
+topic/partition/offset in headers; they then count as handled. A missing
+dead-letter topic is created at start (--dead-letter-partitions,
+--dead-letter-replication); if the broker refuses, the command fails at once.
+A dead letter that cannot be written stops the command with an error (exit
+1): its batch is not committed, so nothing rejected is ever dropped.
 
 Runs until SIGINT or SIGTERM: stops fetching, stores and commits the open
 batch, leaves the group and prints a summary. See docs/kafka.md.`,

@@ -28,11 +28,16 @@ dataset version, and answer with an exit code and evidence:
   2 hold   evidence incomplete: dataset cases without runs, fewer than
            min_cases scored, trace-contract violations in the evaluated
            runs, a baseline with no results, a checked rule with no results
-  3 error  invalid config, unknown dataset version, rules that don't
-           compile, a check naming an unknown rule or metric, store down
+  3 error  invalid config (a NaN or infinite threshold, a pass rate
+           outside 0..1, a second YAML document, an unknown key), unknown
+           dataset version, rules that don't compile, a check naming an
+           unknown rule or metric, a --change-type the config's
+           change_types does not map (and no change_types.default), store
+           down, or a decision the store could not record
 
 It fails closed: nothing unexpected passes. Every decision is stored
-(gate_decisions), so gate history is queryable. See docs/gates.md.`,
+(gate_decisions), so gate history is queryable; one that cannot be stored
+exits 3 and its evidence says "not stored". See docs/gates.md.`,
 		Example: `  evalhouse gate --config gate.yaml --release 2.4.0 --markdown "$GITHUB_STEP_SUMMARY" --junit gate.xml
   evalhouse gate --config gate.yaml --change-type prompt --baseline 2.3.1 --json evidence.json`,
 		Args: cobra.NoArgs,
@@ -58,7 +63,8 @@ It fails closed: nothing unexpected passes. Every decision is stored
 					if d == nil {
 						d = gate.Errored(cfg, opts, err)
 					} else {
-						fmt.Fprintln(cmd.ErrOrStderr(), "evalhouse: warning:", err)
+						// Not stored: d is now verdict error, exit 3.
+						fmt.Fprintln(cmd.ErrOrStderr(), "evalhouse:", err)
 					}
 				}
 			}
@@ -75,7 +81,7 @@ It fails closed: nothing unexpected passes. Every decision is stored
 	cmd.Flags().StringVarP(&configPath, "config", "c", "gate.yaml", "the gate configuration")
 	cmd.Flags().StringVar(&release, "release", "", "release to judge (overrides the config)")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "baseline release (overrides baseline.release)")
-	cmd.Flags().StringSliceVar(&changeTypes, "change-type", nil, "kinds of change in this release (prompt,tool,…): only their rules block, the rest warn")
+	cmd.Flags().StringSliceVar(&changeTypes, "change-type", nil, "kinds of change in this release (prompt,tool,…): only the rules change_types maps them to block, the rest warn; a kind it does not map is an error unless change_types has a default")
 	cmd.Flags().StringVar(&commit, "commit", "", "commit SHA for the evidence (default: the CI's, from GITHUB_SHA, CI_COMMIT_SHA, …)")
 	cmd.Flags().StringVar(&owner, "owner", "", "release owner (overrides the config)")
 	cmd.Flags().StringVar(&jsonOut, "json", "", "write the evidence as JSON to this file")

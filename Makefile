@@ -101,7 +101,7 @@ demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â
 	$(EH) eval --dataset support-bot@v2 --release 2.4.1 --rules examples/rules
 	@$(GATE) --release 2.4.1; $(call expect,0,pass)
 	@echo; echo "== gate history"
-	$(EH) sql "SELECT release, dataset, dataset_version AS v, verdict, exit_code FROM gate_decisions ORDER BY decided_at"
+	$(EH) sql "SELECT release, dataset, dataset_version AS v, verdict, exit_code FROM gate_decisions ORDER BY decided_at, seq"
 
 test: libchdb tools ## unit and end-to-end tests against the real embedded engine, with -race
 	$(GO) vet ./...

@@ -77,9 +77,9 @@ func (a *app) runIngest(cmd *cobra.Command, files []string, f ingestFlags) error
 			return fmt.Errorf("--dead-letter: %w", err)
 		}
 		defer file.Close()
-		bw := bufio.NewWriter(file)
-		defer bw.Flush()
-		dl = bw
+		// Unbuffered: rejected lines are few, and a failed write (a full
+		// disk) must stop the ingest at that line, not vanish in a buffer.
+		dl = file
 	}
 	rcfg := redact.DefaultConfig()
 	rcfg.Emails = !f.noEmails

@@ -183,10 +183,10 @@ func (w *Writer) insert(batch []*pendingWrite) []writeResult {
 		return results
 	}
 	// The store refused something in the insert: find what, store the rest.
-	failed := map[int]error{}
+	failed := map[[2]int]error{} // (write, row) → why it was not stored
 	w.bisect(ctx, keep, err, failed)
 	for _, k := range keep {
-		e, bad := failed[k.write*1<<32+k.idx]
+		e, bad := failed[[2]int{k.write, k.idx}]
 		switch {
 		case !bad:
 		case Permanent(e):
@@ -201,9 +201,9 @@ func (w *Writer) insert(batch []*pendingWrite) []writeResult {
 // bisect inserts the halves of rows (which failed together with the
 // permanent error err) apart, down to single rows, and records in failed
 // the error of every row that could not be stored.
-func (w *Writer) bisect(ctx context.Context, rows []kept, err error, failed map[int]error) {
+func (w *Writer) bisect(ctx context.Context, rows []kept, err error, failed map[[2]int]error) {
 	if len(rows) == 1 {
-		failed[rows[0].write*1<<32+rows[0].idx] = err
+		failed[[2]int{rows[0].write, rows[0].idx}] = err
 		return
 	}
 	mid := len(rows) / 2
@@ -215,7 +215,7 @@ func (w *Writer) bisect(ctx context.Context, rows []kept, err error, failed map[
 			w.bisect(ctx, half, herr, failed)
 		default:
 			for _, k := range half {
-				failed[k.write*1<<32+k.idx] = herr
+				failed[[2]int{k.write, k.idx}] = herr
 			}
 		}
 	}

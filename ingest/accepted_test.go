@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,57 @@ func TestTimestampRangeAndDedupAtItsEnds(t *testing.T) {
 	}
 	if n := count(t, s, "SELECT count() FROM agent_events WHERE toYear(ts) IN (1950, 2098)"); n != 2 {
 		t.Fatalf("stored %d at the ends of the range, want 2", n)
+	}
+}
+
+// cancelAfter cancels an ingest's context once n bytes have been read: a
+// killed ingest (SIGINT) partway through a file.
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Read(b []byte) (int, error) {
+	if c.n <= 0 {
+		c.cancel()
+		return 0, context.Canceled
+	}
+	if len(b) > c.n {
+		b = b[:c.n]
+	}
+	k, err := c.r.Read(b)
+	c.n -= k
+	return k, err
+}
+
+// A killed ingest still leaves an ingest_log row for what it stored.
+func TestKilledIngestIsRecorded(t *testing.T) {
+	s := migrated(t)
+	var b strings.Builder
+	for i := 0; i < 3000; i++ {
+		b.WriteString(event("tool", i, "") + "\n")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := ingest.NewPipeline(ingest.NewWriter(s.Conn, 0, 0), ingest.Options{Urgent: true, BatchSize: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &cancelAfter{r: strings.NewReader(b.String()), n: b.Len() / 2, cancel: cancel}
+	rerr := p.ReadNDJSON(ctx, "killed.ndjson", src)
+	sum, cerr := p.Close(ctx)
+	if rerr == nil {
+		t.Fatal("the killed ingest reported no error")
+	}
+	if cerr != nil || sum.Accepted == 0 || sum.Accepted >= 3000 {
+		t.Fatalf("close: %v; accepted %d of the 3000 lines, want some", cerr, sum.Accepted)
+	}
+	var acc uint64
+	if err := s.Conn.QueryRow(context.Background(), "SELECT accepted FROM ingest_log WHERE ingest_id = ?", sum.IngestID).Scan(&acc); err != nil || acc != uint64(sum.Accepted) {
+		t.Fatalf("ingest_log accepted %d (%v); the summary said %d", acc, err, sum.Accepted)
+	}
+	if n := count(t, s, "SELECT count() FROM agent_events"); n != uint64(sum.Accepted) {
+		t.Fatalf("stored %d, accepted %d", n, sum.Accepted)
 	}
 }

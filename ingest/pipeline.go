@@ -318,6 +318,9 @@ func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, 
 }
 
 // Flush hands the pending batch to the Writer and waits until it is stored.
+// Writes are never abandoned when ctx ends (a killed ingest): the Writer
+// inserts detached from its callers anyway, and waiting for the outcome is
+// what keeps the summary and ingest_log true.
 func (p *Pipeline) Flush(ctx context.Context) error {
 	if err := p.wait(); err != nil {
 		return err
@@ -329,7 +332,7 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 		return nil
 	}
 	batch, pos := p.take()
-	res, err := p.w.Write(ctx, batch, p.opts.Urgent)
+	res, err := p.w.Write(context.WithoutCancel(ctx), batch, p.opts.Urgent)
 	return p.settle(writeOutcome{rows: len(batch), pos: pos, res: res, err: err})
 }
 
@@ -344,7 +347,7 @@ func (p *Pipeline) flushFull(ctx context.Context) error {
 	done := make(chan writeOutcome, 1)
 	p.inflight = done
 	go func() {
-		res, err := p.w.Write(ctx, batch, p.opts.Urgent)
+		res, err := p.w.Write(context.WithoutCancel(ctx), batch, p.opts.Urgent)
 		done <- writeOutcome{rows: len(batch), pos: pos, res: res, err: err}
 	}()
 	return nil
@@ -389,8 +392,17 @@ func (p *Pipeline) settle(o writeOutcome) error {
 }
 
 // Close flushes, records the ingest in ingest_log, and returns the summary.
+//
+// When the flush fails (the store, a cancelled context: a killed ingest),
+// Close still records what was stored before it, if anything was, and
+// returns the flush's error: ingest_log accounts for every stored row.
 func (p *Pipeline) Close(ctx context.Context) (Summary, error) {
 	if err := p.Flush(ctx); err != nil {
+		if p.sum.Accepted > 0 {
+			if rerr := p.record(ctx); rerr != nil {
+				return p.sum, fmt.Errorf("%w (and %v)", err, rerr)
+			}
+		}
 		return p.sum, err
 	}
 	if p.sum.Accepted+p.sum.Rejected+p.sum.Expired+p.sum.Duplicates == 0 {

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -108,5 +109,35 @@ func TestPermanentOrRetryable(t *testing.T) {
 		if got := ingest.Permanent(c.err); got != c.perm {
 			t.Errorf("Permanent(%v) = %v, want %v", c.err, got, c.perm)
 		}
+	}
+}
+
+// A batch full of refused rows costs a bounded number of inserts; rows the
+// bound leaves unresolved are rejected too (never retried forever), each
+// named with why.
+func TestIsolationIsBounded(t *testing.T) {
+	s := migrated(t)
+	poison(t, s.Conn)
+	var b strings.Builder
+	for i := 0; i < 600; i++ {
+		b.WriteString(poisoned(i) + "\n")
+	}
+	var dead bytes.Buffer
+	p, _ := ingest.NewPipeline(ingest.NewWriter(s.Conn, 0, 0), ingest.Options{Urgent: true, BatchSize: 1000, DeadLetter: &dead})
+	if err := p.ReadNDJSON(context.Background(), "all-bad", strings.NewReader(b.String())); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := p.Close(context.Background())
+	if err != nil || sum.Rejected != 600 || sum.Accepted != 0 {
+		t.Fatalf("600 refused rows: %v, rejected %d accepted %d", err, sum.Rejected, sum.Accepted)
+	}
+	if n := strings.Count(dead.String(), "\n"); n != 600 {
+		t.Fatalf("%d dead letters for 600 rejected rows", n)
+	}
+	if !strings.Contains(dead.String(), "insert budget") || !strings.Contains(dead.String(), "no_poison") {
+		t.Fatal("the dead letters do not say why: refused, or not isolated within the budget")
+	}
+	if n := count(t, s, "SELECT count() FROM agent_events"); n != 0 {
+		t.Fatalf("stored %d", n)
 	}
 }

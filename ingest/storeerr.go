@@ -41,6 +41,9 @@ var codeInText = regexp.MustCompile(`\bcode: (\d+)`)
 // dead-lettered), not retried. Every other failure — a connection error, a
 // timeout, an overloaded server — is retryable.
 func Permanent(err error) bool {
+	if errors.Is(err, errUnisolated) {
+		return true
+	}
 	code, ok := exceptionCode(err)
 	return ok && !retryableCodes[code]
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -184,7 +185,8 @@ func (w *Writer) insert(batch []*pendingWrite) []writeResult {
 	}
 	// The store refused something in the insert: find what, store the rest.
 	failed := map[[2]int]error{} // (write, row) → why it was not stored
-	w.bisect(ctx, keep, err, failed)
+	budget := maxIsolationInserts
+	w.bisect(ctx, keep, err, failed, &budget)
 	for _, k := range keep {
 		e, bad := failed[[2]int{k.write, k.idx}]
 		switch {
@@ -198,21 +200,39 @@ func (w *Writer) insert(batch []*pendingWrite) []writeResult {
 	return results
 }
 
+// maxIsolationInserts bounds the inserts one flush spends finding refused
+// rows: a batch full of them would otherwise cost two inserts per row.
+const maxIsolationInserts = 256
+
+// errUnisolated is what rows left unresolved by the bound are told. They
+// failed in a group the store refused, so they are rejected (and
+// dead-lettered, to be replayed) rather than retried: a retry would meet
+// the same refusal, and a Kafka partition would never move on.
+var errUnisolated = errors.New("ingest: not stored: sent in a group of rows the store refused, and the insert budget to isolate the refused ones ran out; send it again apart from them")
+
 // bisect inserts the halves of rows (which failed together with the
 // permanent error err) apart, down to single rows, and records in failed
-// the error of every row that could not be stored.
-func (w *Writer) bisect(ctx context.Context, rows []kept, err error, failed map[[2]int]error) {
+// the error of every row that could not be stored. budget bounds the
+// inserts; rows it leaves unresolved get errIsolation (retryable).
+func (w *Writer) bisect(ctx context.Context, rows []kept, err error, failed map[[2]int]error, budget *int) {
 	if len(rows) == 1 {
 		failed[[2]int{rows[0].write, rows[0].idx}] = err
 		return
 	}
 	mid := len(rows) / 2
 	for _, half := range [][]kept{rows[:mid], rows[mid:]} {
+		if *budget <= 0 {
+			for _, k := range half {
+				failed[[2]int{k.write, k.idx}] = errUnisolated
+			}
+			continue
+		}
+		*budget--
 		herr := w.send(ctx, half)
 		switch {
 		case herr == nil:
 		case Permanent(herr):
-			w.bisect(ctx, half, herr, failed)
+			w.bisect(ctx, half, herr, failed, budget)
 		default:
 			for _, k := range half {
 				failed[[2]int{k.write, k.idx}] = herr

@@ -84,16 +84,21 @@ func TestTimestampRangeAndDedupAtItsEnds(t *testing.T) {
 	}
 }
 
-// cancelAfter cancels an ingest's context once n bytes have been read: a
-// killed ingest (SIGINT) partway through a file.
+// cancelAfter cancels an ingest's context once n bytes have been read and
+// the first batch is in the store: a killed ingest (SIGINT) partway
+// through a file, with batches written and in flight.
 type cancelAfter struct {
 	r      io.Reader
 	n      int
 	cancel func()
+	stored func() bool
 }
 
 func (c *cancelAfter) Read(b []byte) (int, error) {
 	if c.n <= 0 {
+		for deadline := time.Now().Add(30 * time.Second); !c.stored() && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		c.cancel()
 		return 0, context.Canceled
 	}
@@ -118,7 +123,8 @@ func TestKilledIngestIsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &cancelAfter{r: strings.NewReader(b.String()), n: b.Len() / 2, cancel: cancel}
+	src := &cancelAfter{r: strings.NewReader(b.String()), n: b.Len() / 2, cancel: cancel,
+		stored: func() bool { return count(t, s, "SELECT count() FROM agent_events") >= 500 }}
 	rerr := p.ReadNDJSON(ctx, "killed.ndjson", src)
 	sum, cerr := p.Close(ctx)
 	if rerr == nil {

@@ -83,8 +83,9 @@ type FileStats struct {
 }
 
 // Reader returns a function that reads an OTLP file of format f through p,
-// shaped like ingest.Pipeline.ReadNDJSON. Rejected spans, undecodable
-// lines and a per-file summary are written to warn (nil discards).
+// shaped like ingest.Pipeline.ReadNDJSON. Rejected spans and undecodable
+// or overlong lines are rejected through p (counted, named, dead-lettered); a per-file
+// summary is written to warn (nil discards).
 func Reader(p *ingest.Pipeline, f Format, opts Options, warn io.Writer) func(ctx context.Context, origin string, r io.Reader) error {
 	return func(ctx context.Context, origin string, r io.Reader) error {
 		_, err := ReadFile(ctx, p, origin, r, f, opts, warn)
@@ -116,10 +117,10 @@ func ReadFile(ctx context.Context, p *ingest.Pipeline, origin string, r io.Reade
 	if f == FormatProtobuf {
 		err = readProtobuf(r, feedReq)
 	} else {
-		err = readJSON(r, origin, warn, &st, feedReq)
+		err = readJSON(r, origin, p, &st, feedReq)
 	}
-	fmt.Fprintf(warn, "%s: OTLP: %d span(s) in %d request(s): %d mapped to events, %d folded into their run (%d with no run in the file: not stored), %d rejected\n",
-		origin, st.Spans, st.Requests, st.Mapped, st.Folded, st.Unattached, st.Rejected)
+	fmt.Fprintf(warn, "%s: OTLP: %d span(s) in %d request(s): %d mapped to events, %d folded into their run (%d with no run in the file: not stored), %d rejected; %d request line(s) rejected\n",
+		origin, st.Spans, st.Requests, st.Mapped, st.Folded, st.Unattached, st.Rejected, st.BadRequests)
 	return st, err
 }
 
@@ -140,18 +141,21 @@ func readProtobuf(r io.Reader, feed func(int, *coltracepb.ExportTraceServiceRequ
 
 // readJSON reads JSON lines when the first non-blank line is a JSON value
 // on its own, else the whole file as a stream of JSON values.
-func readJSON(r io.Reader, origin string, warn io.Writer, st *FileStats, feed func(int, *coltracepb.ExportTraceServiceRequest) error) error {
+func readJSON(r io.Reader, origin string, p *ingest.Pipeline, st *FileStats, feed func(int, *coltracepb.ExportTraceServiceRequest) error) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	line := 0
 	var head []byte
 	for {
-		b, err := br.ReadBytes('\n')
+		b, long, err := readLine(br)
 		line++
-		if len(bytes.TrimSpace(b)) > 0 || err != nil {
-			head = b
+		if len(bytes.TrimSpace(b)) > 0 || long || err != nil {
 			if err != nil && err != io.EOF {
 				return err
 			}
+			if long {
+				return fmt.Errorf("line %d is longer than %d bytes: not an OTLP/JSON file of one request per line", line, ingest.MaxLine)
+			}
+			head = b
 			break
 		}
 	}
@@ -161,23 +165,45 @@ func readJSON(r io.Reader, origin string, warn io.Writer, st *FileStats, feed fu
 	if !json.Valid(bytes.TrimSpace(head)) {
 		return readDocument(io.MultiReader(bytes.NewReader(head), br), feed)
 	}
-	for b := head; ; line++ {
-		if t := bytes.TrimSpace(b); len(t) > 0 {
+	for b, long := head, false; ; line++ {
+		switch t := bytes.TrimSpace(b); {
+		case long:
+			st.BadRequests++
+			p.Reject(origin, line, fmt.Sprintf("request longer than %d bytes", ingest.MaxLine))
+		case len(t) > 0:
 			req, derr := DecodeJSON(t)
 			if derr != nil {
 				st.BadRequests++
-				fmt.Fprintf(warn, "%s:%d: request rejected: %v\n", origin, line, derr)
+				p.Reject(origin, line, "request rejected: "+derr.Error())
 			} else if ferr := feed(line, req); ferr != nil {
 				return ferr
 			}
 		}
 		var err error
-		b, err = br.ReadBytes('\n')
-		if err == io.EOF && len(b) == 0 {
+		b, long, err = readLine(br)
+		if err == io.EOF && len(b) == 0 && !long {
 			return nil
 		}
 		if err != nil && err != io.EOF {
 			return err
+		}
+	}
+}
+
+// readLine reads one line of at most ingest.MaxLine bytes; a longer one is
+// skipped to its end without being held, and reported as long.
+func readLine(br *bufio.Reader) (line []byte, long bool, err error) {
+	for {
+		part, err := br.ReadSlice('\n')
+		if !long {
+			if len(line)+len(part) > ingest.MaxLine {
+				line, long = nil, true
+			} else {
+				line = append(line, part...)
+			}
+		}
+		if err != bufio.ErrBufferFull {
+			return line, long, err
 		}
 	}
 }

@@ -44,7 +44,7 @@ func TestReadFileShapes(t *testing.T) {
 	}{
 		{"json lines with a bad line", FormatJSON,
 			bytes.Join([][]byte{one("0000000000000501"), []byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":1}]}]}]}`), []byte(""), one("0000000000000502")}, []byte("\n")),
-			2, "file:2: request rejected", ""},
+			2, "1 request line(s) rejected", ""},
 		{"one pretty-printed request", FormatJSON, pretty(one("0000000000000511")), 1, "1 span(s) in 1 request(s)", ""},
 		{"concatenated requests", FormatJSON, append(pretty(one("0000000000000521")), pretty(one("0000000000000522"))...), 2, "2 span(s) in 2 request(s)", ""},
 		{"empty file", FormatJSON, []byte("\n\n"), 0, "0 span(s)", ""},
@@ -70,6 +70,11 @@ func TestReadFileShapes(t *testing.T) {
 			}
 			if !strings.Contains(warn.String(), c.warn) {
 				t.Errorf("warnings lack %q:\n%s", c.warn, warn.String())
+			}
+			// An undecodable request line is rejected through the pipeline:
+			// counted, named, in ingest_log like any rejected line.
+			if strings.Contains(c.name, "bad line") && (sum.Rejected != 1 || sum.Errors[0].Line != 2 || !strings.Contains(sum.Errors[0].Reason, "request rejected")) {
+				t.Errorf("bad request line: %+v", sum)
 			}
 		})
 	}
@@ -118,5 +123,24 @@ func TestReadFileLargeRequest(t *testing.T) {
 	}
 	if sum, err := p.Close(ctx); err != nil || sum.Accepted != n {
 		t.Fatalf("accepted %d of %d: %v", sum.Accepted, n, err)
+	}
+}
+
+// A request line over ingest.MaxLine is rejected without being held; the
+// lines around it land.
+func TestReadFileOverlongLine(t *testing.T) {
+	s := newStore(t)
+	p, _ := ingest.NewPipeline(ingest.NewWriter(s.Conn, 0, 0), ingest.Options{Source: "otlp", Urgent: true})
+	good := otlpJSON(t, request(map[string]any{"evalhouse.tenant": "acme"},
+		span(t, "0000000000000601", "", "chat", map[string]any{"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"})))
+	huge := append([]byte(`{"resourceSpans":[],"x":"`), bytes.Repeat([]byte("a"), ingest.MaxLine)...)
+	body := bytes.Join([][]byte{good, huge, otlpJSON(t, request(map[string]any{"evalhouse.tenant": "acme"},
+		span(t, "0000000000000602", "", "chat", map[string]any{"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"})))}, []byte("\n"))
+	if _, err := ReadFile(context.Background(), p, "big.otlp.json", bytes.NewReader(body), FormatJSON, Options{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := p.Close(context.Background())
+	if err != nil || sum.Accepted != 2 || sum.Rejected != 1 || !strings.Contains(sum.Errors[0].Reason, "longer than") || sum.Errors[0].Line != 2 {
+		t.Fatalf("%v %+v", err, sum)
 	}
 }

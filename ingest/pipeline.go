@@ -195,10 +195,7 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error
 		reason = fmt.Sprintf("trace contract: %d violation(s) recorded", len(row.ContractViolations))
 	}
 	if row.StorageRetention == "" {
-		row.StorageRetention = p.opts.Retention
-		if row.Kind == string(envelope.KindPolicy) || row.Kind == string(envelope.KindApproval) {
-			row.StorageRetention = "audit"
-		}
+		row.StorageRetention = p.class(envelope.Kind(row.Kind))
 	}
 	days, ok := RetentionDays[row.StorageRetention]
 	if !ok && reason == "" {
@@ -257,10 +254,7 @@ func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, 
 		p.reject(origin, n, raw, tsReason(ev.TS))
 		return nil
 	}
-	class := p.opts.Retention
-	if ev.Kind == envelope.KindPolicy || ev.Kind == envelope.KindApproval {
-		class = "audit"
-	}
+	class := p.class(ev.Kind)
 	if p.expired(origin, n, raw, ev.TS, RetentionDays[class], class) {
 		return nil
 	}
@@ -457,6 +451,15 @@ func (p *Pipeline) SetSource(source string) {
 	if source != "" {
 		p.opts.Source = source
 	}
+}
+
+// class is the retention class an event of kind is stored under: the
+// pipeline's, except policy and approval events, which are always "audit".
+func (p *Pipeline) class(kind envelope.Kind) string {
+	if kind == envelope.KindPolicy || kind == envelope.KindApproval {
+		return "audit"
+	}
+	return p.opts.Retention
 }
 
 // expired drops an event already past its retention when it arrives (the

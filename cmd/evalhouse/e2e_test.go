@@ -93,6 +93,22 @@ func storeFlag(t *testing.T) (string, string) {
 	return "--store=embedded://" + dir, dir
 }
 
+// background runs a long-lived evalhouse command (serve, ingest kafka) in
+// the background: its output lines as they come, its whole output once it
+// ends, and the cancel that stops it (also run at the test's end).
+func background(t *testing.T, args ...string) (*syncLines, <-chan string, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	lines := &syncLines{}
+	done := make(chan string, 1)
+	go func() {
+		out, _ := runCtx(t, ctx, nil, lines, args...)
+		done <- out
+	}()
+	return lines, done, cancel
+}
+
 func countLines(t *testing.T, path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -230,14 +246,7 @@ func TestMigratePrintsClusterDDL(t *testing.T) {
 
 func TestServeExposesTheStoreOverHTTP(t *testing.T) {
 	store, dir := storeFlag(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	lines := &syncLines{}
-	done := make(chan string, 1)
-	go func() {
-		out, _ := runCtx(t, ctx, nil, lines, store, "serve", "--listen", "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0", "--max-body", "200000")
-		done <- out
-	}()
+	lines, done, cancel := background(t, store, "serve", "--listen", "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0", "--max-body", "200000")
 	api := lines.waitFor(t, regexp.MustCompile(`ingest API on (http://\S+)`))
 	ch := lines.waitFor(t, regexp.MustCompile(`ClickHouse HTTP interface .* on (http://\S+)`))
 

@@ -42,15 +42,8 @@ func TestKafkaCreatesTheDeadLetterTopic(t *testing.T) {
 	w.Close()
 
 	store, _ := storeFlag(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	lines := &syncLines{}
-	done := make(chan string, 1)
-	go func() {
-		out, _ := runCtx(t, ctx, nil, lines, store, "ingest", "kafka", "--brokers", addr, "--topic", "events", "--group", "g",
-			"--dead-letter-topic", "events.dlq", "--batch-wait", "50ms")
-		done <- out
-	}()
+	lines, done, cancel := background(t, store, "ingest", "kafka", "--brokers", addr, "--topic", "events", "--group", "g",
+		"--dead-letter-topic", "events.dlq", "--batch-wait", "50ms")
 	c := &kafka.Client{Addr: kafka.TCP(addr)}
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -61,14 +61,7 @@ func TestOTLPIngestExampleFile(t *testing.T) {
 
 func TestOTLPServeReceivesTheOTelSDK(t *testing.T) {
 	store, _ := storeFlag(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	lines := &syncLines{}
-	done := make(chan string, 1)
-	go func() {
-		out, _ := runCtx(t, ctx, nil, lines, store, "serve", "--listen", "127.0.0.1:0")
-		done <- out
-	}()
+	lines, done, cancel := background(t, store, "serve", "--listen", "127.0.0.1:0")
 	api := lines.waitFor(t, regexp.MustCompile(`ingest API on (http://\S+)`))
 
 	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(api+"/v1/traces"),

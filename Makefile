@@ -112,7 +112,7 @@ bench: libchdb ## every benchmark, each beside its baseline; figures go to docs/
 	$(GO) test -run '^$$' -bench . -benchtime 100000x ./ingest/envelope ./ingest/redact
 	$(GO) test -run '^$$' -bench 'RuleEval|RawVM' -benchtime 200000x ./evaluators
 	$(GO) test -run '^$$' -bench ScoreDataset -benchtime 5x ./evaluators
-	$(GO) test -run '^$$' -bench GateQuery -benchtime 10x -timeout 30m ./reports/gate
+	$(GO) test -run '^$$' -bench GateQuery -benchtime 10x -timeout 30m ./gate
 	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 20m ./ingest/otlp ./ingest/kafka ./ingest/parquet
 
 fuzz: ## run every fuzz target briefly

@@ -16,7 +16,7 @@ import (
 
 	"github.com/evalhouse/evalhouse/ingest/envelope"
 	"github.com/evalhouse/evalhouse/ingest/redact"
-	"github.com/evalhouse/evalhouse/internal/pricing"
+	"github.com/evalhouse/evalhouse/pricing"
 )
 
 // MaxLine is the longest envelope line accepted; longer lines are rejected

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/evalhouse/evalhouse/reports/gate"
+	"github.com/evalhouse/evalhouse/gate"
 )
 
 func (a *app) gateCmd() *cobra.Command {

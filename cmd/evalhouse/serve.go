@@ -13,7 +13,7 @@ import (
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/httpingest"
 	"github.com/evalhouse/evalhouse/ingest/otlp"
-	"github.com/evalhouse/evalhouse/reports/gate"
+	"github.com/evalhouse/evalhouse/gate"
 )
 
 func (a *app) serveCmd() *cobra.Command {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/evalhouse/evalhouse/internal/pricing"
+	"github.com/evalhouse/evalhouse/pricing"
 )
 
 func TestRequiredFields(t *testing.T) {

@@ -1,6 +1,6 @@
 package envelope
 
-import "github.com/evalhouse/evalhouse/internal/pricing"
+import "github.com/evalhouse/evalhouse/pricing"
 
 // FillCost sets cost_usd of a model event from the price table t when the
 // event has none and t prices its model from input_tokens and

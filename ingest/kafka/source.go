@@ -13,7 +13,7 @@ import (
 
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/redact"
-	"github.com/evalhouse/evalhouse/internal/pricing"
+	"github.com/evalhouse/evalhouse/pricing"
 )
 
 // Source consumes one topic as a member of a consumer group and stores its

@@ -58,7 +58,7 @@ func i64(v int64) *int64     { return &v }
 func bptr(v bool) *bool      { return &v }
 
 // prices are list USD per million tokens (input, output); they match
-// internal/pricing/prices.yaml and are used only for the cost_usd that some
+// pricing/prices.yaml and are used only for the cost_usd that some
 // production model events report themselves and for the printed estimate.
 var prices = map[string][2]float64{
 	"gpt-4o":          {2.50, 10.00},

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/evalhouse/evalhouse/ingest/envelope"
-	"github.com/evalhouse/evalhouse/internal/pricing"
+	"github.com/evalhouse/evalhouse/pricing"
 )
 
 const exampleDir = ".."

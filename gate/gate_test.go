@@ -15,7 +15,7 @@ import (
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/internal/store"
 	"github.com/evalhouse/evalhouse/internal/storetest"
-	"github.com/evalhouse/evalhouse/reports/gate"
+	"github.com/evalhouse/evalhouse/gate"
 	"github.com/evalhouse/evalhouse/schema"
 )
 

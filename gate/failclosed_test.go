@@ -15,7 +15,7 @@ import (
 
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/evaluators"
-	"github.com/evalhouse/evalhouse/reports/gate"
+	"github.com/evalhouse/evalhouse/gate"
 )
 
 // publish makes the world runnable end to end, as Run and POST /v1/gates

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/evalhouse/evalhouse/datasets"
-	"github.com/evalhouse/evalhouse/reports/gate"
+	"github.com/evalhouse/evalhouse/gate"
 )
 
 // CI systems that query instead of running the binary: GET the last

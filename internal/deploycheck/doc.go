@@ -20,4 +20,4 @@
 //   - ../../Dockerfile exists, builds ./cmd/evalhouse in a golang image that
 //     matches go.mod's Go version, and runs it as a non-root user from
 //     debian:bookworm-slim with ENTRYPOINT ["/usr/local/bin/evalhouse"].
-package compose
+package deploycheck

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/evalhouse/evalhouse/internal/storetest"
-	"github.com/evalhouse/evalhouse/reports/gate"
+	"github.com/evalhouse/evalhouse/gate"
 	"github.com/evalhouse/evalhouse/schema"
 )
 

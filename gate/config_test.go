@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/evalhouse/evalhouse/reports/gate"
+	"github.com/evalhouse/evalhouse/gate"
 )
 
 // expectedErrors reads a fixture's "# error: …" header lines: each is a
@@ -62,7 +62,7 @@ func TestBadConfigFixtures(t *testing.T) {
 // The forms the fixtures refuse have valid neighbours: the example gate,
 // change_types.default, "*", and JSON.
 func TestGoodConfigs(t *testing.T) {
-	if _, err := gate.LoadConfig("../../examples/gate.yaml"); err != nil {
+	if _, err := gate.LoadConfig("../examples/gate.yaml"); err != nil {
 		t.Fatalf("examples/gate.yaml: %v", err)
 	}
 	for _, y := range []string{
@@ -88,7 +88,7 @@ func TestGoodConfigs(t *testing.T) {
 // error, never both; and an accepted config holds only finite thresholds,
 // rates within [0, 1], and encodes as JSON (as evidence must).
 func FuzzParseConfig(f *testing.F) {
-	for _, pat := range []string{"testdata/*.bad.yaml", "../../examples/gate.yaml"} {
+	for _, pat := range []string{"testdata/*.bad.yaml", "../examples/gate.yaml"} {
 		files, _ := filepath.Glob(pat)
 		for _, p := range files {
 			if b, err := os.ReadFile(p); err == nil {

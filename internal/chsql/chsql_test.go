@@ -1,0 +1,38 @@
+package chsql
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestRenderDropsCommentsAndKeepsClauses(t *testing.T) {
+	s := Load("t", fstest.MapFS{
+		"sql/runs.sql":   {Data: []byte("-- doc line\nSELECT a\nFROM t\nWHERE 1{{if .R}}\n  AND r = @r{{end}}   \n\n")},
+		"sql/static.sql": {Data: []byte("-- x\nSELECT 1\n")},
+	})
+	if got := s.Render("runs", struct{ R string }{"x"}); got != "SELECT a\nFROM t\nWHERE 1\n  AND r = @r" {
+		t.Errorf("with R: %q", got)
+	}
+	if got := s.Render("runs", struct{ R string }{}); got != "SELECT a\nFROM t\nWHERE 1" {
+		t.Errorf("without R: %q", got)
+	}
+	if s.Get("static") != "SELECT 1" {
+		t.Errorf("static: %q", s.Get("static"))
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), "sql/nope.sql") {
+			t.Errorf("missing statement: recover() = %v", r)
+		}
+	}()
+	s.Get("nope")
+}
+
+func TestLoadRefusesABadTemplate(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), "sql/bad.sql") {
+			t.Errorf("recover() = %v", r)
+		}
+	}()
+	Load("t", fstest.MapFS{"sql/bad.sql": {Data: []byte("SELECT {{if}}")}})
+}

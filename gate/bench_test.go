@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evalhouse/evalhouse/internal/storetest"
 	"github.com/evalhouse/evalhouse/gate"
+	"github.com/evalhouse/evalhouse/internal/storetest"
 	"github.com/evalhouse/evalhouse/schema"
 )
 

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalhouse/evalhouse/gate"
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/internal/store"
 	"github.com/evalhouse/evalhouse/internal/storetest"
-	"github.com/evalhouse/evalhouse/gate"
 	"github.com/evalhouse/evalhouse/schema"
 )
 

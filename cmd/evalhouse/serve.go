@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/evalhouse/evalhouse/gate"
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/httpingest"
 	"github.com/evalhouse/evalhouse/ingest/otlp"
-	"github.com/evalhouse/evalhouse/gate"
 )
 
 func (a *app) serveCmd() *cobra.Command {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/evalhouse/evalhouse/events"
 )
 
 // Warn is a check's status when a non-blocking check is breached.
@@ -91,16 +93,9 @@ type CaseCoverage struct {
 
 // ContractResult is the trace contract over the evaluated runs.
 type ContractResult struct {
-	Result     string        `json:"result"`
-	Violations int           `json:"violations"`
-	ByField    []ContractGap `json:"by_field,omitempty"`
-}
-
-// ContractGap counts events of a kind missing (or misstating) a field.
-type ContractGap struct {
-	Kind   string `json:"kind" ch:"kind"`
-	Field  string `json:"field" ch:"field"`
-	Events uint64 `json:"events" ch:"events"`
+	Result     string               `json:"result"`
+	Violations int                  `json:"violations"`
+	ByField    []events.ContractGap `json:"by_field,omitempty"`
 }
 
 func (c ContractResult) describe() string {

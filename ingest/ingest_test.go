@@ -86,26 +86,6 @@ func corpus(n int) string {
 	return b.String()
 }
 
-func TestRowMatchesSchema(t *testing.T) {
-	s := migrated(t)
-	rows, err := s.Conn.Query(context.Background(), "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'agent_events' ORDER BY position")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var cols []string
-	for rows.Next() {
-		var c string
-		rows.Scan(&c)
-		if c != "ingested_at" {
-			cols = append(cols, c)
-		}
-	}
-	if strings.Join(cols, ",") != strings.Join(ingest.EventColumns, ",") {
-		t.Fatalf("agent_events columns and ingest.EventColumns differ:\ntable: %v\nrow:   %v", cols, ingest.EventColumns)
-	}
-}
-
 func TestIngestTwiceStoresOnce(t *testing.T) {
 	s := migrated(t)
 	data := corpus(2500)

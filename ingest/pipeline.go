@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/ingest/envelope"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 	"github.com/evalhouse/evalhouse/pricing"
@@ -232,7 +233,7 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error
 	}
 	p.sum.Redactions.Add(counts)
 	for _, v := range row.ContractViolations {
-		p.sum.Violations[row.Kind+"."+v]++
+		p.sum.Violations[string(row.Kind)+"."+v]++
 	}
 	if len(row.ContractViolations) > 0 {
 		p.sum.ViolatingEvents++
@@ -428,12 +429,12 @@ func (p *Pipeline) record(ctx context.Context) error {
 	for k, v := range p.sum.Violations {
 		vio[k] = uint64(v)
 	}
-	err := p.w.conn.Exec(ctx, `INSERT INTO ingest_log (ingest_id, started_at, finished_at, source, origin, accepted, rejected, expired, duplicates, redactions, violations)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.sum.IngestID, p.started, time.Now().UTC(), p.opts.Source, origin,
-		uint64(p.sum.Accepted), uint64(p.sum.Rejected), uint64(p.sum.Expired), uint64(p.sum.Duplicates), red, vio)
+	err := events.RecordIngest(ctx, p.w.conn, events.IngestLog{
+		IngestID: p.sum.IngestID, Started: p.started, Finished: time.Now().UTC(), Source: p.opts.Source, Origin: origin,
+		Accepted: uint64(p.sum.Accepted), Rejected: uint64(p.sum.Rejected), Expired: uint64(p.sum.Expired),
+		Duplicates: uint64(p.sum.Duplicates), Redactions: red, Violations: vio})
 	if err != nil {
-		return fmt.Errorf("ingest: record ingest_log: %w", err)
+		return fmt.Errorf("ingest: %w", err)
 	}
 	return nil
 }

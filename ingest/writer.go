@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/events"
 )
 
 // Writer makes rows durable in agent_events. Concurrent Write calls are
@@ -28,7 +29,6 @@ import (
 // refused row is returned, with the store's reason, to its writer.
 type Writer struct {
 	conn    driver.Conn
-	table   string
 	maxRows int
 	maxWait time.Duration
 
@@ -74,7 +74,7 @@ func NewWriter(conn driver.Conn, maxRows int, maxWait time.Duration) *Writer {
 	if maxWait <= 0 {
 		maxWait = 200 * time.Millisecond
 	}
-	return &Writer{conn: conn, table: "agent_events", maxRows: maxRows, maxWait: maxWait}
+	return &Writer{conn: conn, maxRows: maxRows, maxWait: maxWait}
 }
 
 // Write stores rows and says which were duplicates and which the store
@@ -136,8 +136,6 @@ func (w *Writer) flush(batch []*pendingWrite) {
 	}
 }
 
-type dedupKey struct{ tenant, id string }
-
 // kept is a row to insert and where it came from.
 type kept struct {
 	row        *Row
@@ -161,7 +159,7 @@ func (w *Writer) insert(batch []*pendingWrite) []writeResult {
 	for j, pw := range batch {
 		for i := range pw.rows {
 			r := &pw.rows[i]
-			k := dedupKey{r.Tenant, r.EventID}
+			k := events.Key{Tenant: r.Tenant, EventID: r.EventID}
 			if _, dup := seen[k]; dup {
 				results[j].res.Duplicates++
 				continue
@@ -247,20 +245,7 @@ func (w *Writer) send(ctx context.Context, keep []kept) error {
 	for i, k := range keep {
 		rows[i] = k.row
 	}
-	b, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+w.table+" ("+strings.Join(EventColumns, ", ")+")")
-	if err != nil {
-		return fmt.Errorf("ingest: prepare insert: %w", err)
-	}
-	for i, col := range columns(rows) {
-		if err := b.Column(i).Append(col); err != nil {
-			b.Abort()
-			return fmt.Errorf("ingest: column %s: %w", EventColumns[i], err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("ingest: insert %d events: %w", len(rows), err)
-	}
-	return nil
+	return events.Insert(ctx, w.conn, rows)
 }
 
 // existing returns which of the batch's events are already stored, as
@@ -268,7 +253,7 @@ func (w *Writer) send(ctx context.Context, keep []kept) error {
 // tenants and time window (a primary-key range read); when that window is
 // small — nothing at all for new data, about the batch for a re-sent one —
 // it reads their ids by range, otherwise it looks the ids up by value.
-func (w *Writer) existing(ctx context.Context, batch []*pendingWrite) (map[dedupKey]struct{}, error) {
+func (w *Writer) existing(ctx context.Context, batch []*pendingWrite) (map[events.Key]struct{}, error) {
 	var (
 		ids     []string
 		tenants = map[string]bool{}
@@ -287,59 +272,25 @@ func (w *Writer) existing(ctx context.Context, batch []*pendingWrite) (map[dedup
 			}
 		}
 	}
-	// The window is bound as microseconds (ts is DateTime64(6)): a bound
-	// sent as time.Time would travel as a 32-bit DateTime and wrap outside
-	// 1970–2106.
-	loUS, hiUS := lo.UnixMicro(), hi.UnixMicro()
-	tl := make([]string, 0, len(tenants))
+	win := events.Window{Lo: lo, Hi: hi}
 	for t := range tenants {
-		tl = append(tl, t)
+		win.Tenants = append(win.Tenants, t)
 	}
-	seen := make(map[dedupKey]struct{}, len(ids))
-	window := "tenant IN ? AND ts >= fromUnixTimestamp64Micro(?, 'UTC') AND ts <= fromUnixTimestamp64Micro(?, 'UTC')"
-	var inWindow uint64
-	if err := w.conn.QueryRow(ctx, "SELECT count() FROM "+w.table+" WHERE "+window, tl, loUS, hiUS).Scan(&inWindow); err != nil {
+	seen := make(map[events.Key]struct{}, len(ids))
+	inWindow, err := events.CountInWindow(ctx, w.conn, win)
+	if err != nil {
 		return nil, fmt.Errorf("ingest: check for duplicates: %w", err)
 	}
 	if inWindow == 0 {
 		return seen, nil
 	}
 	if inWindow <= uint64(4*len(ids)) {
-		return seen, w.collect(ctx, seen, "SELECT tenant, event_id FROM "+w.table+" WHERE "+window, tl, loUS, hiUS)
+		err = events.KeysInWindow(ctx, w.conn, win, seen)
+	} else {
+		err = events.KeysByID(ctx, w.conn, ids, seen)
 	}
-	// Bound each query's text well under the server's max_query_size
-	// (256 KiB by default): ids are bound into the statement.
-	const maxBytes = 128 << 10
-	for start := 0; start < len(ids); {
-		end, size := start, 0
-		for end < len(ids) && (end == start || size+len(ids[end])+4 <= maxBytes) {
-			size += len(ids[end]) + 4
-			end++
-		}
-		part := ids[start:end]
-		start = end
-		if err := w.collect(ctx, seen, "SELECT tenant, event_id FROM "+w.table+" WHERE event_id IN ?", part); err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, fmt.Errorf("ingest: check for duplicates: %w", err)
 	}
 	return seen, nil
-}
-
-func (w *Writer) collect(ctx context.Context, seen map[dedupKey]struct{}, q string, args ...any) error {
-	rows, err := w.conn.Query(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("ingest: check for duplicates: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k dedupKey
-		if err := rows.Scan(&k.tenant, &k.id); err != nil {
-			return fmt.Errorf("ingest: check for duplicates: %w", err)
-		}
-		seen[k] = struct{}{}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("ingest: check for duplicates: %w", err)
-	}
-	return nil
 }

@@ -9,102 +9,39 @@ import (
 	"text/tabwriter"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/events"
 )
 
 // Summary is the store at a glance. Every figure is read exactly from
 // agent_events (not from rollups), so it matches what a gate would see.
 type Summary struct {
-	Releases   []ReleaseRuns     `json:"releases"`
-	Models     []ModelUsage      `json:"models"`
-	Policy     []PolicyDecisions `json:"policy_decisions"`
-	Contract   []ContractGap     `json:"contract_violations"`
-	Redactions []Redactions      `json:"redactions"`
-}
-
-// ReleaseRuns counts runs per release.
-type ReleaseRuns struct {
-	Release     string  `json:"release" ch:"release"`
-	Runs        uint64  `json:"runs" ch:"runs"`
-	FailedRuns  uint64  `json:"failed_runs" ch:"failed_runs"`
-	Events      uint64  `json:"events" ch:"events"`
-	CostUSD     float64 `json:"cost_usd" ch:"cost_usd"`
-	TotalTokens uint64  `json:"total_tokens" ch:"total_tokens"`
-}
-
-// ModelUsage is model calls, tokens and cost per model.
-type ModelUsage struct {
-	Model        string  `json:"model" ch:"model"`
-	Calls        uint64  `json:"calls" ch:"calls"`
-	InputTokens  uint64  `json:"input_tokens" ch:"input_tokens"`
-	OutputTokens uint64  `json:"output_tokens" ch:"output_tokens"`
-	CostUSD      float64 `json:"cost_usd" ch:"cost_usd"`
-}
-
-// PolicyDecisions counts policy decisions per decision and reason code.
-type PolicyDecisions struct {
-	Decision   string `json:"decision" ch:"decision"`
-	ReasonCode string `json:"reason_code" ch:"reason_code"`
-	Count      uint64 `json:"count" ch:"count"`
-}
-
-// ContractGap counts events of a kind that miss (or misstate) a field.
-type ContractGap struct {
-	Kind   string `json:"kind" ch:"kind"`
-	Field  string `json:"field" ch:"field"`
-	Events uint64 `json:"events" ch:"events"`
-}
-
-// Redactions counts secrets replaced by markers, per type.
-type Redactions struct {
-	Type  string `json:"type" ch:"type"`
-	Count uint64 `json:"count" ch:"count"`
+	Releases   []events.ReleaseRuns     `json:"releases"`
+	Models     []events.ModelUsage      `json:"models"`
+	Policy     []events.PolicyDecisions `json:"policy_decisions"`
+	Contract   []events.ContractGap     `json:"contract_violations"`
+	Redactions []events.Redactions      `json:"redactions"`
 }
 
 // BuildSummary reads the summary for one tenant ("" for all).
 func BuildSummary(ctx context.Context, conn driver.Conn, tenant string) (*Summary, error) {
+	sel := events.Selection{Tenant: tenant}
 	s := &Summary{}
-	where := "1"
-	var args []any
-	if tenant != "" {
-		where, args = "tenant = ?", []any{tenant}
+	var err error
+	if s.Releases, err = events.ReleaseRunCounts(ctx, conn, sel); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
 	}
-	if err := conn.Select(ctx, &s.Releases, `
-		SELECT release,
-		       countIf(kind = 'run') AS runs,
-		       countIf(kind = 'run' AND status = 'error') AS failed_runs,
-		       count() AS events,
-		       sum(cost_usd) AS cost_usd,
-		       sum(input_tokens + output_tokens) AS total_tokens
-		FROM agent_events FINAL WHERE `+where+`
-		GROUP BY release ORDER BY release`, args...); err != nil {
-		return nil, fmt.Errorf("reports: runs by release: %w", err)
+	if s.Models, err = events.ModelUsages(ctx, conn, sel); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
 	}
-	if err := conn.Select(ctx, &s.Models, `
-		SELECT model, count() AS calls, sum(input_tokens) AS input_tokens,
-		       sum(output_tokens) AS output_tokens, sum(cost_usd) AS cost_usd
-		FROM agent_events FINAL WHERE kind = 'model' AND `+where+`
-		GROUP BY model ORDER BY cost_usd DESC, model`, args...); err != nil {
-		return nil, fmt.Errorf("reports: model usage: %w", err)
+	if s.Policy, err = events.PolicyDecisionCounts(ctx, conn, sel); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
 	}
-	if err := conn.Select(ctx, &s.Policy, `
-		SELECT decision, reason_code, count() AS count
-		FROM agent_events FINAL WHERE kind = 'policy' AND `+where+`
-		GROUP BY decision, reason_code ORDER BY count DESC, decision, reason_code`, args...); err != nil {
-		return nil, fmt.Errorf("reports: policy decisions: %w", err)
+	if s.Contract, err = events.ContractGaps(ctx, conn, sel); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
 	}
-	if err := conn.Select(ctx, &s.Contract, `
-		SELECT kind, field, count() AS events
-		FROM agent_events FINAL ARRAY JOIN contract_violations AS field
-		WHERE `+where+`
-		GROUP BY kind, field ORDER BY events DESC, kind, field`, args...); err != nil {
-		return nil, fmt.Errorf("reports: contract violations: %w", err)
-	}
-	if err := conn.Select(ctx, &s.Redactions, `
-		SELECT type, sum(n) AS count
-		FROM agent_events FINAL ARRAY JOIN mapKeys(redaction_counts) AS type, mapValues(redaction_counts) AS n
-		WHERE `+where+`
-		GROUP BY type ORDER BY count DESC, type`, args...); err != nil {
-		return nil, fmt.Errorf("reports: redactions: %w", err)
+	if s.Redactions, err = events.RedactionCounts(ctx, conn, sel); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
 	}
 	return s, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/datasets"
+	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 )
 
@@ -65,8 +66,8 @@ func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, ow
 		return Incident{}, fmt.Errorf("incidents: --severity %q: want one of %s", severity, strings.Join(Severities, ", "))
 	}
 	for _, tr := range traceIDs {
-		var n uint64
-		if err := s.conn.QueryRow(ctx, "SELECT count() FROM agent_events FINAL WHERE trace_id = ?", tr).Scan(&n); err != nil {
+		n, err := events.TraceEventCount(ctx, s.conn, tr)
+		if err != nil {
 			return Incident{}, fmt.Errorf("incidents: look up trace %s: %w", tr, err)
 		}
 		if n == 0 {
@@ -164,16 +165,15 @@ var nonID = regexp.MustCompile(`[^a-z0-9]+`)
 
 // fixture builds the case for one trace's run.
 func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expect map[string]any, by string) (datasets.Case, error) {
-	var runID, input, release, task string
-	err := s.conn.QueryRow(ctx, `SELECT run_id, input, release, task FROM agent_events FINAL WHERE trace_id = ? AND kind = 'run' ORDER BY ts LIMIT 1`, traceID).
-		Scan(&runID, &input, &release, &task)
+	run, err := events.TraceRun(ctx, s.conn, traceID)
 	if err != nil {
 		return datasets.Case{}, fmt.Errorf("incidents: %s: trace %s has no run event to promote: %w", inc.ID, traceID, err)
 	}
 	counts := redact.Counts{}
-	var in any = s.red.String(input, counts)
+	runID, release, task := run.RunID, run.Release, run.Task
+	var in any = s.red.String(run.Input, counts)
 	var parsed any
-	if json.Unmarshal([]byte(input), &parsed) == nil {
+	if json.Unmarshal([]byte(run.Input), &parsed) == nil {
 		in = s.red.Value(parsed, counts)
 	}
 	snap, err := s.snapshot(ctx, traceID, counts)
@@ -206,42 +206,26 @@ func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expec
 // snapshot is the trace's events as a JSON array, redacted once more, so
 // the fixture outlives the trace's retention.
 func (s *Store) snapshot(ctx context.Context, traceID string, counts redact.Counts) (string, error) {
-	rows, err := s.conn.Query(ctx, `SELECT kind, span_id, parent_span_id, ts, duration_ms, status, input, output, model, input_tokens, output_tokens,
-		cost_usd, tool, args, authorization, side_effect, idempotency_key, decision, reason_code, result, attributes
-		FROM agent_events FINAL WHERE trace_id = ? ORDER BY ts, span_id`, traceID)
+	rows, err := events.TraceEvents(ctx, s.conn, traceID)
 	if err != nil {
 		return "", fmt.Errorf("incidents: snapshot %s: %w", traceID, err)
 	}
-	defer rows.Close()
-	var events []map[string]any
-	for rows.Next() {
-		var (
-			kind, span, parent, status, input, output, model, tool, args, auth, side, idem, decision, reason, result, attrs string
-			ts                                                                                                              time.Time
-			dur, cost                                                                                                       float64
-			in, out                                                                                                         uint64
-		)
-		if err := rows.Scan(&kind, &span, &parent, &ts, &dur, &status, &input, &output, &model, &in, &out, &cost, &tool, &args,
-			&auth, &side, &idem, &decision, &reason, &result, &attrs); err != nil {
-			return "", fmt.Errorf("incidents: snapshot %s: %w", traceID, err)
-		}
-		ev := map[string]any{"kind": kind, "span_id": span, "parent_span_id": parent, "ts": ts.Format(time.RFC3339Nano),
-			"duration_ms": dur, "status": status}
-		for k, v := range map[string]string{"input": input, "output": output, "model": model, "tool": tool, "args": args,
-			"authorization": auth, "side_effect": side, "idempotency_key": idem, "decision": decision, "reason_code": reason,
-			"result": result, "attributes": attrs} {
+	evs := make([]map[string]any, 0, len(rows))
+	for _, r := range rows {
+		ev := map[string]any{"kind": r.Kind, "span_id": r.SpanID, "parent_span_id": r.ParentSpanID, "ts": r.TS.Format(time.RFC3339Nano),
+			"duration_ms": r.DurationMS, "status": r.Status}
+		for k, v := range map[string]string{"input": r.Input, "output": r.Output, "model": r.Model, "tool": r.Tool, "args": r.Args,
+			"authorization": r.Authorization, "side_effect": r.SideEffect, "idempotency_key": r.IdempotencyKey, "decision": r.Decision,
+			"reason_code": r.ReasonCode, "result": r.Result, "attributes": r.Attributes} {
 			if v != "" {
 				ev[k] = s.red.String(v, counts)
 			}
 		}
-		if in+out > 0 {
-			ev["input_tokens"], ev["output_tokens"], ev["cost_usd"] = in, out, cost
+		if r.InputTokens+r.OutputTokens > 0 {
+			ev["input_tokens"], ev["output_tokens"], ev["cost_usd"] = r.InputTokens, r.OutputTokens, r.CostUSD
 		}
-		events = append(events, ev)
+		evs = append(evs, ev)
 	}
-	if err := rows.Err(); err != nil {
-		return "", err
-	}
-	b, err := json.Marshal(events)
+	b, err := json.Marshal(evs)
 	return string(b), err
 }

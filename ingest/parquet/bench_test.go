@@ -14,6 +14,7 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/ingest/envelope"
 	"github.com/evalhouse/evalhouse/ingest/parquet"
 )
 
@@ -30,7 +31,7 @@ func benchRows() int {
 // prose payloads, kinds and releases mixed.
 func benchRecords(n int) []parquet.Record {
 	prose := "The customer asked about the status of an order placed last week and whether the refund for the damaged item was processed; the agent looked up the order, checked the refund policy and replied with the tracking link and an apology. "
-	kinds := []string{"run", "model", "tool", "retrieval", "memory", "policy", "approval", "eval"}
+	kinds := envelope.Kinds
 	at := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	recs := make([]parquet.Record, n)
 	for i := range recs {

@@ -4,52 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/events"
 )
 
-// Columns are the agent_events columns a file holds, in Record order:
-// ingest.EventColumns, then ingested_at.
-var Columns = slices.Concat(ingest.EventColumns, []string{"ingested_at"})
+// Columns are the agent_events columns a file holds, in Record order.
+var Columns = events.Columns
 
 // Filter selects the rows Export writes. The zero Filter selects every row.
-type Filter struct {
-	// Since and Until bound ts: Since <= ts < Until. Zero means unbounded.
-	Since, Until time.Time
-	// Tenant, Environment and Release, when not "", must equal the row's.
-	Tenant, Environment, Release string
-}
-
-// where renders f as SQL conditions joined by AND ("1" for none) and their
-// bound values. Times are bound as microseconds, the precision of ts.
-func (f Filter) where() (string, []any) {
-	var conds []string
-	var args []any
-	if !f.Since.IsZero() {
-		conds = append(conds, "ts >= fromUnixTimestamp64Micro(?, 'UTC')")
-		args = append(args, f.Since.UnixMicro())
-	}
-	if !f.Until.IsZero() {
-		conds = append(conds, "ts < fromUnixTimestamp64Micro(?, 'UTC')")
-		args = append(args, f.Until.UnixMicro())
-	}
-	for _, c := range []struct{ col, v string }{{"tenant", f.Tenant}, {"environment", f.Environment}, {"release", f.Release}} {
-		if c.v != "" {
-			conds = append(conds, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
-	if len(conds) == 0 {
-		return "1", nil
-	}
-	return strings.Join(conds, " AND "), args
-}
+type Filter = events.Filter
 
 // ExportOptions tune Export. The zero value is usable.
 type ExportOptions struct {
@@ -64,10 +30,9 @@ type ExportOptions struct {
 
 // Count returns how many rows Export would write for f.
 func Count(ctx context.Context, conn driver.Conn, f Filter) (uint64, error) {
-	cond, args := f.where()
-	var n uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM agent_events FINAL WHERE "+cond, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("parquet: count rows: %w", err)
+	n, err := events.Count(ctx, conn, f)
+	if err != nil {
+		return 0, fmt.Errorf("parquet: %w", err)
 	}
 	return n, nil
 }
@@ -88,21 +53,20 @@ func Export(ctx context.Context, conn driver.Conn, f Filter, w io.Writer, opts E
 		wopts = append(wopts, parquet.KeyValueMetadata(k, v))
 	}
 	pw := parquet.NewGenericWriter[Record](w, wopts...)
-	cond, args := f.where()
-	base := "SELECT " + strings.Join(Columns, ", ") + " FROM agent_events FINAL WHERE " + cond
-	const order = " ORDER BY tenant, environment, ts, event_id LIMIT ?"
-	page := make([]Record, 0, opts.PageRows)
-	var total int64
+	var (
+		rows  = make([]events.Row, 0, opts.PageRows)
+		page  = make([]Record, 0, opts.PageRows)
+		after *events.Row
+		total int64
+		err   error
+	)
 	for {
-		q, qargs := base+order, append(slices.Clip(args), opts.PageRows)
-		if len(page) > 0 {
-			last := &page[len(page)-1]
-			q = base + " AND (tenant, environment, ts, event_id) > (?, ?, fromUnixTimestamp64Micro(?, 'UTC'), ?)" + order
-			qargs = append(slices.Clip(args), last.Tenant, last.Environment, last.TS.UnixMicro(), last.EventID, opts.PageRows)
+		if rows, err = events.Page(ctx, conn, f, after, opts.PageRows, rows); err != nil {
+			return total, fmt.Errorf("parquet: %w", err)
 		}
-		var err error
-		if page, err = readPage(ctx, conn, q, qargs, page[:0]); err != nil {
-			return total, err
+		page = page[:0]
+		for i := range rows {
+			page = append(page, Record(rows[i]))
 		}
 		if _, err := pw.Write(page); err != nil {
 			return total, fmt.Errorf("parquet: write: %w", err)
@@ -111,33 +75,16 @@ func Export(ctx context.Context, conn driver.Conn, f Filter, w io.Writer, opts E
 		if opts.Progress != nil {
 			opts.Progress(total)
 		}
-		if len(page) < opts.PageRows {
+		if len(rows) < opts.PageRows {
 			break
 		}
+		last := rows[len(rows)-1]
+		after = &last
 	}
 	if err := pw.Close(); err != nil {
 		return total, fmt.Errorf("parquet: write: %w", err)
 	}
 	return total, nil
-}
-
-// readPage appends the rows of one page query to page.
-func readPage(ctx context.Context, conn driver.Conn, q string, args []any, page []Record) ([]Record, error) {
-	rows, err := conn.Query(ctx, q, args...)
-	if err != nil {
-		return page, fmt.Errorf("parquet: read agent_events: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		page = append(page, Record{})
-		if err := rows.Scan(page[len(page)-1].dest()...); err != nil {
-			return page, fmt.Errorf("parquet: read agent_events: %w", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("parquet: read agent_events: %w", err)
-	}
-	return page, ctx.Err()
 }
 
 // writerOptions are the options every file is written with.
@@ -153,23 +100,4 @@ func writerOptions() []parquet.WriterOption {
 // uses, for tools and tests that build event files themselves.
 func NewWriter(w io.Writer) *parquet.GenericWriter[Record] {
 	return parquet.NewGenericWriter[Record](w, writerOptions()...)
-}
-
-// dest returns pointers to rec's fields in Columns order, for Scan.
-func (rec *Record) dest() []any {
-	return []any{
-		&rec.Tenant, &rec.Environment, &rec.TS, &rec.Kind, &rec.EventID, &rec.TraceID, &rec.SpanID, &rec.ParentSpanID, &rec.RunID,
-		&rec.Release, &rec.DurationMS, &rec.Status, &rec.Dataset, &rec.CaseID,
-		&rec.Actor, &rec.Task, &rec.Input, &rec.Output, &rec.StopReason,
-		&rec.Model, &rec.PromptVersion, &rec.InputRef, &rec.OutputStatus, &rec.InputTokens, &rec.OutputTokens, &rec.CostUSD, &rec.CostSource, &rec.LatencyMS,
-		&rec.Tool, &rec.Args, &rec.Authorization, &rec.RetryCount, &rec.IdempotencyKey, &rec.SideEffect,
-		&rec.SourceIDs, &rec.FreshnessStale, &rec.FreshnessAgeS, &rec.AccessDecision, &rec.CitationRequired,
-		&rec.Op, &rec.ReadIDs, &rec.WriteIDs, &rec.RetentionClass, &rec.PolicyBasis,
-		&rec.PolicyVersion, &rec.Decision, &rec.ReasonCode, &rec.Enforcement,
-		&rec.ApproverRole, &rec.Action, &rec.ExpiresAt, &rec.Result,
-		&rec.Evaluator, &rec.EvaluatorVersion, &rec.Score, &rec.Threshold, &rec.Passed,
-		&rec.Attributes,
-		&rec.ContractViolations, &rec.Redactions, &rec.RedactionCounts, &rec.Source, &rec.StorageRetention, &rec.RetentionDays, &rec.IngestID,
-		&rec.IngestedAt,
-	}
 }

@@ -18,10 +18,12 @@ import (
 	"text/template"
 )
 
-// Set is one owner's statements, by file name without ".sql".
+// Set is one owner's statements, by file name without ".sql". The files
+// are one template set: a statement can include a shared fragment (a
+// condition, a column list) with {{template "name" .}}.
 type Set struct {
 	owner string
-	stmts map[string]*template.Template
+	root  *template.Template
 }
 
 // Load parses every sql/*.sql file of fsys. It panics on a file that is
@@ -31,18 +33,16 @@ func Load(owner string, fsys fs.FS) *Set {
 	if err != nil || len(names) == 0 {
 		panic(fmt.Sprintf("%s: no embedded sql/*.sql (%v)", owner, err))
 	}
-	s := &Set{owner: owner, stmts: map[string]*template.Template{}}
+	s := &Set{owner: owner, root: template.New(owner).Option("missingkey=error")}
 	for _, n := range names {
 		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			panic(fmt.Sprintf("%s: %v", owner, err))
 		}
 		name := strings.TrimSuffix(path.Base(n), ".sql")
-		t, err := template.New(name).Option("missingkey=error").Parse(string(b))
-		if err != nil {
+		if _, err := s.root.New(name).Parse(stripComments(string(b))); err != nil {
 			panic(fmt.Sprintf("%s: sql/%s.sql: %v", owner, name, err))
 		}
-		s.stmts[name] = t
 	}
 	return s
 }
@@ -53,11 +53,11 @@ func (s *Set) Get(name string) string {
 	return s.Render(name, nil)
 }
 
-// Render executes a statement's template with data. Leading comment lines
-// (the file's documentation) and surrounding blank space are dropped.
+// Render executes a statement's template with data. Blank lines and
+// trailing spaces are dropped.
 func (s *Set) Render(name string, data any) string {
-	t := s.stmts[name]
-	if t == nil {
+	t := s.root.Lookup(name)
+	if t == nil || name == s.owner {
 		panic(fmt.Sprintf("%s: no embedded statement sql/%s.sql", s.owner, name))
 	}
 	var b bytes.Buffer
@@ -69,23 +69,36 @@ func (s *Set) Render(name string, data any) string {
 
 // Names lists the statements, for tests that check each is used.
 func (s *Set) Names() []string {
-	out := make([]string, 0, len(s.stmts))
-	for n := range s.stmts {
-		out = append(out, n)
+	var out []string
+	for _, t := range s.root.Templates() {
+		if t.Name() != s.owner {
+			out = append(out, t.Name())
+		}
 	}
 	return out
 }
 
-// clean drops "--" comment lines and blank lines, and trailing spaces, so
-// what reaches the store (and the snapshots) is the statement alone.
+// stripComments drops the file's "--" comment lines (its documentation)
+// before it is parsed, so a fragment's comment never swallows what a
+// template action joins onto its line.
+func stripComments(src string) string {
+	var out []string
+	for _, line := range strings.Split(src, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// clean drops blank lines and trailing spaces, so what reaches the store
+// (and the snapshots) is the statement alone.
 func clean(q string) string {
 	var out []string
 	for _, line := range strings.Split(q, "\n") {
-		line = strings.TrimRight(line, " \t\r")
-		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "--") {
-			continue
+		if line = strings.TrimRight(line, " \t\r"); strings.TrimSpace(line) != "" {
+			out = append(out, line)
 		}
-		out = append(out, line)
 	}
 	return strings.Join(out, "\n")
 }

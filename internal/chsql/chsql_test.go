@@ -36,3 +36,24 @@ func TestLoadRefusesABadTemplate(t *testing.T) {
 	}()
 	Load("t", fstest.MapFS{"sql/bad.sql": {Data: []byte("SELECT {{if}}")}})
 }
+
+func TestStatementsShareFragments(t *testing.T) {
+	s := Load("t", fstest.MapFS{
+		"sql/where_tenant.sql": {Data: []byte("{{if .T}}tenant = @tenant{{else}}1{{end}}")},
+		"sql/count.sql":        {Data: []byte("SELECT count() FROM t WHERE {{template \"where_tenant\" .}}")},
+	})
+	if got := s.Render("count", struct{ T string }{"a"}); got != "SELECT count() FROM t WHERE tenant = @tenant" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// A fragment's documentation must not turn what follows it into a comment.
+func TestFragmentCommentsStayOutOfTheStatement(t *testing.T) {
+	s := Load("t", fstest.MapFS{
+		"sql/cond.sql":  {Data: []byte("-- the tenant's rows\n{{- if .T}} AND tenant = @tenant{{end}}")},
+		"sql/count.sql": {Data: []byte("-- count\nSELECT count() FROM t WHERE 1{{template \"cond\" .}}")},
+	})
+	if got := s.Render("count", struct{ T string }{"a"}); got != "SELECT count() FROM t WHERE 1 AND tenant = @tenant" {
+		t.Errorf("got %q", got)
+	}
+}

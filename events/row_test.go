@@ -1,4 +1,4 @@
-package ingest_test
+package events_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/events"
 )
 
 // Every Row field lands in the agent_events column of its name: each string
@@ -16,13 +16,16 @@ import (
 // column is read back by name.
 func TestEveryFieldLandsInItsColumn(t *testing.T) {
 	s := migrated(t)
-	row := ingest.Row{TS: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), Kind: "tool",
+	row := events.Row{TS: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), Kind: "tool",
 		ExpiresAt: time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC), StorageRetention: "standard", RetentionDays: 90}
 	want := map[string]string{}
 	rv := reflect.ValueOf(&row).Elem()
 	num := 1.0
 	for i := 0; i < rv.NumField(); i++ {
 		f, col := rv.Field(i), column(rv.Type().Field(i).Name)
+		if col == "ingested_at" {
+			continue // the table's to fill
+		}
 		switch f.Kind() {
 		case reflect.String:
 			if f.String() == "" {
@@ -44,8 +47,7 @@ func TestEveryFieldLandsInItsColumn(t *testing.T) {
 	}
 	row.Passed, row.CitationRequired = true, false
 	row.RedactionCounts = map[string]uint32{"email": 3}
-	w := ingest.NewWriter(s.Conn, 0, 0)
-	if _, err := w.Write(context.Background(), []ingest.Row{row}, true); err != nil {
+	if err := events.Insert(context.Background(), s.Conn, []*events.Row{&row}); err != nil {
 		t.Fatal(err)
 	}
 	for col, v := range want {
@@ -62,6 +64,37 @@ func TestEveryFieldLandsInItsColumn(t *testing.T) {
 	s.Conn.QueryRow(context.Background(), "SELECT passed, citation_required, redaction_counts FROM agent_events").Scan(&passed, &citation, &redactions)
 	if !passed || citation || redactions["email"] != 3 {
 		t.Errorf("passed %v citation %v redactions %v", passed, citation, redactions)
+	}
+}
+
+// The table's columns are Row's, in order, and the tag of each field is
+// the snake_case of its name.
+func TestRowIsTheTable(t *testing.T) {
+	s := migrated(t)
+	var cols []string
+	rows, err := s.Conn.Query(context.Background(), "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'agent_events' ORDER BY position")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if strings.Join(cols, ",") != strings.Join(events.Columns, ",") {
+		t.Fatalf("agent_events columns and events.Columns differ:\ntable: %v\nrow:   %v", cols, events.Columns)
+	}
+	rt := reflect.TypeFor[events.Row]()
+	for i := range rt.NumField() {
+		if f := rt.Field(i); f.Tag.Get("ch") != column(f.Name) {
+			t.Errorf("Row.%s is tagged %q", f.Name, f.Tag.Get("ch"))
+		}
+	}
+	if got := strings.Join(events.InsertColumns, ","); got != strings.Join(cols[:len(cols)-1], ",") {
+		t.Errorf("InsertColumns = %v, want all but ingested_at", got)
 	}
 }
 

@@ -39,14 +39,23 @@ var exitCodes = []struct {
 	{exitInvalid, "invalid input: gate config, rules that don't compile (rules check, eval), unknown dataset version; gate: error, including a decision the store did not record"},
 }
 
-// exitCodeHelp renders exitCodes for the root command's help.
+// exitCodeHelp renders exitCodes for the root command's help, each meaning
+// wrapped to 78 columns under its code.
 func exitCodeHelp() string {
 	var b strings.Builder
-	b.WriteString("Exit codes (the same for every command; see docs/gates.md for the gate's):\n")
+	b.WriteString("Exit codes (the same for every command; docs/gates.md has the gate's):")
 	for _, c := range exitCodes {
-		fmt.Fprintf(&b, "  %d  %s\n", c.code, c.meaning)
+		line := fmt.Sprintf("  %d ", c.code)
+		for _, w := range strings.Fields(c.meaning) {
+			if len(line)+1+len(w) > 78 {
+				b.WriteString("\n" + line)
+				line = "    "
+			}
+			line += " " + w
+		}
+		b.WriteString("\n" + line)
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	return b.String()
 }
 
 // exitError carries a specific exit code out of a command.

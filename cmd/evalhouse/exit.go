@@ -16,8 +16,8 @@ const (
 	// refused; also any error without a code of its own (store down,
 	// unknown flag).
 	exitFailed = 1
-	// exitUsage: flags or arguments that cannot work together or parse
-	// (eval, sql, export, incident promote).
+	// exitUsage: a flag value or combination the command refuses (eval,
+	// sql, export, incident promote); flags cobra cannot parse are exitFailed.
 	exitUsage = 2
 	// exitHold: the gate's evidence is incomplete (hold).
 	exitHold = 2
@@ -35,7 +35,7 @@ var exitCodes = []struct {
 }{
 	{exitOK, "success; gate: pass"},
 	{exitFailed, "failed: gate fail, ingest lines rejected, rule tests failed, a stale draft refused, or any other error (store down, unknown flag)"},
-	{exitUsage, "bad flags or arguments (eval, sql, export, incident promote); gate: hold, evidence incomplete"},
+	{exitUsage, "a flag value or combination the command refuses (eval, sql, export, incident promote); gate: hold, evidence incomplete"},
 	{exitInvalid, "invalid input: gate config, rules that don't compile (rules check, eval), unknown dataset version; gate: error, including a decision the store did not record"},
 }
 

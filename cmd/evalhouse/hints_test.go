@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/evalhouse/evalhouse/datasets"
+	"github.com/evalhouse/evalhouse/datasets/incidents"
 	"github.com/evalhouse/evalhouse/gate"
 )
 
@@ -70,6 +71,10 @@ func TestCliErrorWraps(t *testing.T) {
 	var ee *exitError
 	if !errors.Is(err, datasets.ErrStale) || !errors.As(err, &ee) || ee.code != exitFailed {
 		t.Fatalf("reworded error lost its chain: %v", err)
+	}
+	fe := &incidents.FieldError{Field: "expected", Problem: "must describe the expected behaviour (a JSON object)"}
+	if err := cliError(fe); err.Error() != "incidents: --expect: must describe the expected behaviour (a JSON object)" || !errors.Is(err, fe) {
+		t.Fatalf("promote's expectation: %v", err)
 	}
 	if gateFlag("change_type") != "--change-type" || gateFlag("release") != "--release" || gateFlag("nope") != "" {
 		t.Fatal("gateFlag")

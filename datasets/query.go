@@ -260,9 +260,14 @@ func versionList(vs []Version) string {
 	return strings.Join(parts, ", ")
 }
 
+// ErrNoDatasets is the ErrNotFound (errors.Is holds for both) of a store
+// that holds no dataset at all, so a caller can say how to create one.
+var ErrNoDatasets = fmt.Errorf("%w", ErrNotFound)
+
 // notFound is the error for a dataset that does not exist.
 func (s *Store) notFound(ctx context.Context, name string) error {
 	msg := fmt.Sprintf("no dataset named %s", name)
+	base := ErrNotFound
 	if all, err := s.List(ctx); err == nil {
 		names := make([]string, 0, len(all))
 		for _, v := range all {
@@ -270,14 +275,15 @@ func (s *Store) notFound(ctx context.Context, name string) error {
 		}
 		switch {
 		case len(names) == 0:
-			msg += " (there are no datasets yet: dataset create NAME --from FILE)"
+			msg += " (there are no datasets yet)"
+			base = ErrNoDatasets
 		case len(names) > 20:
 			msg += fmt.Sprintf(" (datasets: %s, … %d more)", strings.Join(names[:20], ", "), len(names)-20)
 		default:
 			msg += " (datasets: " + strings.Join(names, ", ") + ")"
 		}
 	}
-	return fmt.Errorf("%w: %s", ErrNotFound, msg)
+	return fmt.Errorf("%w: %s", base, msg)
 }
 
 // notFoundRef is the error for a reference to a missing version.

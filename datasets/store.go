@@ -228,7 +228,7 @@ func (s *Store) ApproveBy(ctx context.Context, name string, number uint32, by st
 		return v, nil
 	}
 	if newer, ok := stale(v, vs); ok {
-		return Version{}, fmt.Errorf("%w: %s was published after %s was drafted, and approving the draft would undo it; add the draft's cases again (dataset add --draft) and approve that",
+		return Version{}, fmt.Errorf("%w: %s was published after %s was drafted, and approving the draft would undo it; add the draft's cases again as a new draft and approve that",
 			ErrStale, newer.Ref(), v.Ref())
 	}
 	v.Status = StatusPublished

@@ -101,11 +101,17 @@ func TestResolve(t *testing.T) {
 	if _, err := s.Resolve(ctx, "bot"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "no datasets yet") {
 		t.Fatalf("resolve in an empty store: %v", err)
 	}
+	if _, err := s.Resolve(ctx, "bot"); !errors.Is(err, ErrNoDatasets) || strings.Contains(err.Error(), "--") {
+		t.Fatalf("resolve in an empty store: %v, want ErrNoDatasets and no CLI flag", err)
+	}
 	v1, _ := s.Create(ctx, "bot", cases("c1"), Provenance{})
 	v2, _, _ := s.Add(ctx, "bot", cases("c2"), Provenance{}, false)
 	v3, _, _ := s.Add(ctx, "bot", cases("c3"), Provenance{}, true)
 	if _, err := s.Create(ctx, "other", cases("c1"), Provenance{}); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := s.Resolve(ctx, "nope"); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrNoDatasets) {
+		t.Fatalf("resolve of a missing dataset beside others: %v, want ErrNotFound only", err)
 	}
 	for ref, want := range map[string]uint32{"bot": 2, "bot@latest": 2, "bot@v1": 1, "bot@v2": 2, "bot@v3": 3} {
 		v, err := s.Resolve(ctx, ref)

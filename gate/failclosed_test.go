@@ -118,7 +118,8 @@ func TestGateUnmappedChangeType(t *testing.T) {
 	var got gate.Decision
 	json.NewDecoder(resp.Body).Decode(&got)
 	resp.Body.Close()
-	if got.ExitCode != 3 || !strings.Contains(strings.Join(got.Reasons, " "), "--change-type memory") {
+	// The API's own parameter is named, not the CLI's flag.
+	if reasons := strings.Join(got.Reasons, " "); got.ExitCode != 3 || !strings.Contains(reasons, "change_type memory") || strings.Contains(reasons, "--change-type") {
 		t.Fatalf("POST change_type=memory: %d %+v", resp.StatusCode, got)
 	}
 }

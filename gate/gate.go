@@ -77,6 +77,20 @@ type Options struct {
 	Commit      string
 	Owner       string
 	Now         func() time.Time
+	// OptionName spells an option's key (release, change_type) as the
+	// caller's user sets it, for messages: the CLI passes its flags. Nil
+	// (or ""): the key itself, as POST /v1/gates takes it.
+	OptionName func(key string) string
+}
+
+// optionName is key as the caller's user spells it (Options.OptionName).
+func (o Options) optionName(key string) string {
+	if o.OptionName != nil {
+		if n := o.OptionName(key); n != "" {
+			return n
+		}
+	}
+	return key
 }
 
 // Evaluate runs the gate. A returned error means the store failed; every
@@ -92,18 +106,18 @@ func Evaluate(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opt
 		DatasetVersion: in.Dataset.Version, DatasetHash: in.Dataset.Hash, ChangeTypes: opts.ChangeTypes,
 	}
 	if d.Release == "" {
-		return d.errorf("no release: set release in the gate config or pass --release"), nil
+		return d.errorf("no release: set release in the gate config or pass %s", opts.optionName("release")), nil
 	}
 	for _, ct := range opts.ChangeTypes {
 		if !slices.Contains(ChangeTypes, ct) {
-			return d.errorf("--change-type %q: unknown (known: %s)", ct, strings.Join(ChangeTypes, ", ")), nil
+			return d.errorf("%s %q: unknown (known: %s)", opts.optionName("change_type"), ct, strings.Join(ChangeTypes, ", ")), nil
 		}
 		// An unmapped kind of change must not quietly make every rule a
 		// warning: it is an error unless the config says what blocks for it.
 		if _, ok := cfg.ChangeTypes[ct]; !ok {
 			if _, def := cfg.ChangeTypes[DefaultChangeType]; !def {
-				return d.errorf("--change-type %s: change_types does not map it (%s); add change_types.%s, or change_types.%s for every kind of change not listed",
-					ct, mappedList(cfg.ChangeTypes), ct, DefaultChangeType), nil
+				return d.errorf("%s %s: change_types does not map it (%s); add change_types.%s, or change_types.%s for every kind of change not listed",
+					opts.optionName("change_type"), ct, mappedList(cfg.ChangeTypes), ct, DefaultChangeType), nil
 			}
 		}
 	}

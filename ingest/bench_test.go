@@ -104,7 +104,7 @@ func rowJSON(r *ingest.Row) map[string]any {
 }
 
 // BenchmarkIngestVsRawEngine measures `evalhouse ingest` end to end (read,
-// decode, redact, contract, price, dedup, insert through clickhouse-go into
+// decode, redact, price, contract, dedup, insert through clickhouse-go into
 // the embedded engine) next to the engine's own INSERT … FORMAT JSONEachRow
 // of the same rows, in the same run. Reported: events/s for both and the
 // ratio (target ≥ 0.5).

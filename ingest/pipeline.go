@@ -1,7 +1,10 @@
-// Package ingest is the one pipeline every source feeds: decode, redact,
-// check the trace contract, price, deduplicate and batch events into the
-// store. Sources (files, HTTP, later OTLP, Kafka, Parquet) differ only in
-// how they produce events.
+// Package ingest is the one pipeline every source feeds. Each event is, in
+// this order: decoded; checked for a storable timestamp and, by its
+// retention class, not already expired; redacted; priced (cost_usd from the
+// price table, so the contract sees it); checked against the trace
+// contract; turned into a row and batched. The Writer then drops duplicates
+// and stores each batch. Sources (envelope files and stdin, HTTP, OTLP,
+// Kafka, Parquet) differ only in how they produce events.
 package ingest
 
 import (

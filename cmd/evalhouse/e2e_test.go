@@ -285,11 +285,12 @@ func TestServeExposesTheStoreOverHTTP(t *testing.T) {
 		t.Fatalf("write over http was accepted: %s", out)
 	}
 
-	// A second process on the same data directory is told who owns it.
+	// A second process on the same data directory is told who owns it, and
+	// how to reach the store through that process.
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "EVALHOUSE_AS_MAIN=1", "EVALHOUSE_ARGS=--store=embedded://"+dir+" migrate")
 	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "in use by PID "+strconv.Itoa(os.Getpid())) {
+	if err == nil || !strings.Contains(string(out), "in use by PID "+strconv.Itoa(os.Getpid())) || !strings.Contains(string(out), "--store http://ADDR") {
 		t.Fatalf("second process: %v\n%s", err, out)
 	}
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -37,14 +36,14 @@ canary gates.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if (datasetRef == "") == (environment == "") {
-				return &exitError{code: 2, err: fmt.Errorf("give --dataset NAME@vN --release R, or --environment ENV --since D")}
+				return &exitError{code: exitUsage, err: fmt.Errorf("give --dataset NAME@vN --release R, or --environment ENV --since D")}
 			}
 			if datasetRef != "" && release == "" {
-				return &exitError{code: 2, err: fmt.Errorf("--dataset needs --release")}
+				return &exitError{code: exitUsage, err: fmt.Errorf("--dataset needs --release")}
 			}
 			rs, err := evaluators.LoadDir(rulesDir)
 			if err != nil {
-				return &exitError{code: 3, err: err}
+				return &exitError{code: exitInvalid, err: err}
 			}
 			s, err := a.openMigrated(ctx)
 			if err != nil {
@@ -57,7 +56,7 @@ canary gates.`,
 				ds := datasets.New(s.Conn)
 				v, err := ds.Resolve(ctx, datasetRef)
 				if err != nil {
-					return &exitError{code: 3, err: err}
+					return &exitError{code: exitInvalid, err: err}
 				}
 				cases, err := ds.Cases(ctx, v)
 				if err != nil {
@@ -79,9 +78,7 @@ canary gates.`,
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return printJSON(out, res)
 			}
 			fmt.Fprintf(out, "scored %s: %d runs, %d results (%d passed, %d failed, %d errors) with %d rules\n",
 				what, res.Runs, res.Results, res.Passed, res.Failed, res.Errors, len(rs.Rules))

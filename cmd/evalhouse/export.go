@@ -71,13 +71,13 @@ func (a *app) runExportEvents(cmd *cobra.Command, f exportFlags) error {
 	filter := parquet.Filter{Tenant: f.tenant, Environment: f.environment, Release: f.release}
 	var err error
 	if filter.Since, err = parseWhen("--since", f.since, now); err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{code: exitUsage, err: err}
 	}
 	if filter.Until, err = parseWhen("--until", f.until, now); err != nil {
-		return &exitError{code: 2, err: err}
+		return &exitError{code: exitUsage, err: err}
 	}
 	if !filter.Since.IsZero() && !filter.Until.IsZero() && !filter.Since.Before(filter.Until) {
-		return &exitError{code: 2, err: fmt.Errorf("--since %s is not before --until %s", filter.Since.Format(time.RFC3339), filter.Until.Format(time.RFC3339))}
+		return &exitError{code: exitUsage, err: fmt.Errorf("--since %s is not before --until %s", filter.Since.Format(time.RFC3339), filter.Until.Format(time.RFC3339))}
 	}
 	s, err := a.openMigrated(ctx)
 	if err != nil {

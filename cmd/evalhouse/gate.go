@@ -43,7 +43,7 @@ exits 3 and its evidence says "not stored". See docs/gates.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			opts := gate.Options{Release: release, Baseline: baseline, Commit: commitSHA(commit), Owner: owner}
+			opts := gate.Options{Release: release, Baseline: baseline, Commit: commitSHA(commit), Owner: owner, OptionName: gateFlag}
 			for _, ct := range changeTypes {
 				for _, p := range strings.Split(ct, ",") {
 					if p = strings.TrimSpace(p); p != "" {
@@ -69,10 +69,10 @@ exits 3 and its evidence says "not stored". See docs/gates.md.`,
 				}
 			}
 			if err := writeEvidence(d, jsonOut, mdOut, junitOut); err != nil {
-				return &exitError{code: 3, err: err}
+				return &exitError{code: exitInvalid, err: err}
 			}
 			d.WriteText(cmd.OutOrStdout())
-			if d.ExitCode != 0 {
+			if d.ExitCode != exitOK {
 				return &exitError{code: d.ExitCode, err: fmt.Errorf("gate %s", d.Verdict)}
 			}
 			return nil

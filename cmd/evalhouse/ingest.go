@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -105,7 +104,7 @@ func (a *app) runIngest(cmd *cobra.Command, files []string, f ingestFlags) error
 		return err
 	}
 	if sum.Rejected+sum.Expired > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d line(s) rejected and %d expired (not stored); every other line landed", sum.Rejected, sum.Expired)}
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d line(s) rejected and %d expired (not stored); every other line landed", sum.Rejected, sum.Expired)}
 	}
 	return nil
 }
@@ -159,9 +158,7 @@ func ingestFile(cmd *cobra.Command, p *ingest.Pipeline, name string) error {
 
 func printSummary(out io.Writer, s ingest.Summary, asJSON bool) {
 	if asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.Encode(s)
+		printJSON(out, s)
 		return
 	}
 	fmt.Fprintf(out, "accepted %d, rejected %d, expired %d, duplicates %d, redactions %d, contract violations %d (in %d events)\n",

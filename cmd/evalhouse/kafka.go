@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -122,9 +121,7 @@ batch, leaves the group and prints a summary. See docs/kafka.md.`,
 
 func printKafkaStats(out io.Writer, st kafkasrc.Stats, asJSON bool) {
 	if asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.Encode(st)
+		printJSON(out, st)
 		return
 	}
 	printSummary(out, st.Summary, false)

@@ -19,15 +19,6 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-// exitError carries a specific exit code out of a command.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
 // app holds what every command shares: flags, logger, store.
 type app struct {
 	storeDSN string
@@ -48,7 +39,7 @@ func main() {
 	if errors.As(err, &ee) {
 		os.Exit(ee.code)
 	}
-	os.Exit(1)
+	os.Exit(exitFailed)
 }
 
 func newRoot() *cobra.Command {
@@ -75,7 +66,9 @@ Start here:
   evalhouse ingest events.ndjson            load events (- for stdin, .gz ok)
   evalhouse report summary                  runs, cost, policy, contract, redactions
   evalhouse sql "SELECT count() FROM agent_events"
-  evalhouse serve --listen :4318            accept POST /v1/events`,
+  evalhouse serve --listen :4318            accept POST /v1/events
+
+` + exitCodeHelp(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version,
@@ -96,6 +89,7 @@ Start here:
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log verbosity: debug, info, warn, error")
 	root.AddCommand(a.migrateCmd(), a.ingestCmd(), a.serveCmd(), a.sqlCmd(), a.reportCmd(),
 		a.evalCmd(), a.gateCmd(), a.incidentCmd(), a.datasetCmd(), a.rulesCmd(), a.exportCmd())
+	rewordErrors(root)
 	return root
 }
 

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"github.com/evalhouse/evalhouse/reports"
@@ -34,9 +32,7 @@ func (a *app) reportCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(sum)
+				return printJSON(cmd.OutOrStdout(), sum)
 			}
 			return sum.WriteText(cmd.OutOrStdout())
 		},

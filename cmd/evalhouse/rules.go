@@ -54,7 +54,7 @@ Exit code: 0 when every rule compiles, 3 when any does not.`,
 			rs, err := evaluators.LoadDir(dir)
 			if err != nil {
 				n := printProblems(cmd.ErrOrStderr(), err)
-				return &exitError{code: 3, err: fmt.Errorf("%s: %d problem(s)", dir, n)}
+				return &exitError{code: exitInvalid, err: fmt.Errorf("%s: %d problem(s)", dir, n)}
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tVERSION\tTYPE\tSEVERITY\tSCOPE\tAPPLIES TO\tFILE")
@@ -156,7 +156,7 @@ test passes, 1 when any fails or a file cannot run.`,
 			}
 			fmt.Fprintln(out)
 			if failed > 0 || broken > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("rule tests failed")}
+				return &exitError{code: exitFailed, err: fmt.Errorf("rule tests failed")}
 			}
 			return nil
 		},

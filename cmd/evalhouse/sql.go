@@ -40,12 +40,12 @@ quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms) ... GROUP BY model.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := sqlguard.ReadOnly(args[0]); err != nil {
-				return &exitError{code: 2, err: err}
+				return &exitError{code: exitUsage, err: err}
 			}
 			switch format {
 			case "table", "json", "csv", "tsv":
 			default:
-				return &exitError{code: 2, err: fmt.Errorf("--format %q: want table, json, csv or tsv", format)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("--format %q: want table, json, csv or tsv", format)}
 			}
 			s, err := a.open(cmd.Context())
 			if err != nil {
@@ -138,12 +138,10 @@ func runQuery(ctx context.Context, conn driver.Conn, q, format string, out io.Wr
 	}
 	switch format {
 	case "json":
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
 		if objects == nil {
 			objects = []map[string]any{}
 		}
-		return enc.Encode(objects)
+		return printJSON(out, objects)
 	case "csv", "tsv":
 		w := csv.NewWriter(out)
 		if format == "tsv" {

@@ -25,6 +25,24 @@ import (
 // ErrNotFound is returned for an unknown incident id.
 var ErrNotFound = errors.New("incidents: not found")
 
+// FieldError is an input to Open or Promote that the caller must fix. Field
+// names it as Incident's JSON does (trace_ids, title, severity) or, for
+// Promote's expected behaviour, as the case stores it (expected); a CLI
+// maps it to its flag.
+type FieldError struct {
+	Field   string
+	Value   string // the value refused, "" when it is missing
+	Problem string
+}
+
+// Error names the field, the value refused (if any) and the problem.
+func (e *FieldError) Error() string {
+	if e.Value != "" {
+		return fmt.Sprintf("incidents: %s %q: %s", e.Field, e.Value, e.Problem)
+	}
+	return "incidents: " + e.Field + ": " + e.Problem
+}
+
 // Severities an incident may have.
 var Severities = []string{"sev1", "sev2", "sev3", "sev4"}
 
@@ -57,13 +75,13 @@ func New(conn driver.Conn, ds *datasets.Store) *Store {
 // Open records a new incident on one or more traces, which must be stored.
 func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, owner string) (Incident, error) {
 	if len(traceIDs) == 0 {
-		return Incident{}, errors.New("incidents: name at least one --trace")
+		return Incident{}, &FieldError{Field: "trace_ids", Problem: "name at least one trace"}
 	}
 	if strings.TrimSpace(title) == "" {
-		return Incident{}, errors.New("incidents: --title is required")
+		return Incident{}, &FieldError{Field: "title", Problem: "required"}
 	}
 	if !slices.Contains(Severities, severity) {
-		return Incident{}, fmt.Errorf("incidents: --severity %q: want one of %s", severity, strings.Join(Severities, ", "))
+		return Incident{}, &FieldError{Field: "severity", Value: severity, Problem: "want one of " + strings.Join(Severities, ", ")}
 	}
 	for _, tr := range traceIDs {
 		n, err := events.TraceEventCount(ctx, s.conn, tr)
@@ -132,7 +150,7 @@ func (s *Store) Promote(ctx context.Context, id, name string, expect map[string]
 		return PromoteResult{}, err
 	}
 	if len(expect) == 0 {
-		return PromoteResult{}, errors.New("incidents: --expect must describe the expected behaviour (a JSON object)")
+		return PromoteResult{}, &FieldError{Field: "expected", Problem: "must describe the expected behaviour (a JSON object)"}
 	}
 	var cases []datasets.Case
 	for _, tr := range inc.TraceIDs {

@@ -2,6 +2,7 @@ package incidents_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -46,8 +47,17 @@ func TestOpenValidates(t *testing.T) {
 	if _, err := inc.Open(ctx, []string{"no-such-trace"}, "x", "sev2", "me"); err == nil || !strings.Contains(err.Error(), "not in the store") {
 		t.Fatalf("unknown trace: %v", err)
 	}
-	if _, err := inc.Open(ctx, []string{"tr-bad"}, "x", "sev9", "me"); err == nil || !strings.Contains(err.Error(), "--severity") {
+	var fe *incidents.FieldError
+	if _, err := inc.Open(ctx, []string{"tr-bad"}, "x", "sev9", "me"); !errors.As(err, &fe) || fe.Field != "severity" || !strings.Contains(err.Error(), `severity "sev9"`) {
 		t.Fatalf("bad severity: %v", err)
+	}
+	for _, tc := range []struct {
+		traces      []string
+		title, want string
+	}{{nil, "x", "trace_ids"}, {[]string{"tr-bad"}, " ", "title"}} {
+		if _, err := inc.Open(ctx, tc.traces, tc.title, "sev2", "me"); !errors.As(err, &fe) || fe.Field != tc.want || strings.Contains(err.Error(), "--") {
+			t.Fatalf("Open(%v, %q): %v, want a FieldError on %s naming no flag", tc.traces, tc.title, err, tc.want)
+		}
 	}
 	a, err := inc.Open(ctx, []string{"tr-bad"}, "token in chat", "sev2", "me")
 	if err != nil || a.ID != "INC-1" {

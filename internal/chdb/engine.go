@@ -210,7 +210,7 @@ func lockDir(dir string) (*os.File, error) {
 		if owner == "" {
 			owner = "unknown"
 		}
-		return nil, fmt.Errorf("%w: %s is in use by PID %s (stop that process, or reach its store with --store http://ADDR from its `serve --clickhouse-listen ADDR`)", ErrInUse, dir, owner)
+		return nil, fmt.Errorf("%w: %s is in use by PID %s", ErrInUse, dir, owner)
 	}
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)

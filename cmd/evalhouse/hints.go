@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evalhouse/evalhouse/datasets"
+	"github.com/evalhouse/evalhouse/datasets/incidents"
+	"github.com/evalhouse/evalhouse/internal/chdb"
+)
+
+// Libraries name fields and config keys; the user of this command typed
+// flags. This file is where one becomes the other: gateFlag for the gate's
+// options, cliError for every other library error a command returns.
+
+// incidentFlags maps incidents.FieldError fields to the flags that set them.
+var incidentFlags = map[string]string{
+	"trace_ids": "--trace",
+	"title":     "--title",
+	"severity":  "--severity",
+	"expected":  "--expect",
+}
+
+// gateFlag is gate.Options.OptionName for the gate command: its option keys
+// as flags.
+func gateFlag(key string) string {
+	switch key {
+	case "release":
+		return "--release"
+	case "change_type":
+		return "--change-type"
+	}
+	return ""
+}
+
+// cliError is err in the command line's terms: a field error names the flag
+// that sets the field, and errors a command can fix say which. The result
+// wraps err (errors.Is and errors.As, the exit code, still see it); any
+// other error is returned as it is.
+func cliError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *incidents.FieldError
+	if errors.As(err, &fe) {
+		if flag, ok := incidentFlags[fe.Field]; ok {
+			msg := "incidents: " + flag
+			if fe.Value != "" {
+				msg += fmt.Sprintf(" %q", fe.Value)
+			}
+			return &cliErr{msg: msg + ": " + fe.Problem, err: err}
+		}
+	}
+	var hint string
+	switch {
+	case errors.Is(err, datasets.ErrNoDatasets):
+		hint = "; create one: evalhouse dataset create NAME --from FILE"
+	case errors.Is(err, datasets.ErrStale):
+		hint = " (evalhouse dataset add NAME --from FILE --draft)"
+	case errors.Is(err, chdb.ErrInUse):
+		hint = " (stop that process, or reach its store with --store http://ADDR from its `serve --clickhouse-listen ADDR`)"
+	default:
+		return err
+	}
+	return &cliErr{msg: err.Error() + hint, err: err}
+}
+
+// cliErr is an error reworded for the command line; it unwraps to the
+// library's.
+type cliErr struct {
+	msg string
+	err error
+}
+
+func (e *cliErr) Error() string { return e.msg }
+func (e *cliErr) Unwrap() error { return e.err }
+
+// rewordErrors makes every command under c return its errors through
+// cliError.
+func rewordErrors(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error { return cliError(run(cmd, args)) }
+	}
+	for _, sub := range c.Commands() {
+		rewordErrors(sub)
+	}
+}

@@ -163,10 +163,10 @@ func (p *Pipeline) Feed(ctx context.Context, origin string, line int, d Decoded)
 
 // Payload decodes one payload of format f and passes it through p: by
 // lines when f.Lines (a bad line is rejected and the rest go on), else
-// whole. The error is permanent (NewPermanent) when the payload does not
+// whole. The pipeline's Source is the caller's to set (the transport's,
+// or f.Source). The error is permanent (NewPermanent) when the payload does not
 // decode, and otherwise what stops the ingest (the store, ctx).
 func (p *Pipeline) Payload(ctx context.Context, origin string, f Format, payload []byte) (Decoded, error) {
-	p.SetSource(f.Source)
 	if f.Lines {
 		return Decoded{}, p.ReadLines(ctx, origin, bytes.NewReader(payload), f)
 	}

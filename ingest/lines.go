@@ -91,5 +91,6 @@ func (lr *LineReader) Next() (Line, error) {
 	}
 }
 
-// Origin is the name the reader was given.
-func (lr *LineReader) Origin() string { return lr.origin }
+// Rest is what the reader has not returned as lines yet, for a reader
+// that finds after a first line that the stream is not lines after all.
+func (lr *LineReader) Rest() io.Reader { return lr.br }

@@ -61,6 +61,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpbody.WriteJSON(w, http.StatusInternalServerError, Response{Error: err.Error()})
 		return
 	}
+	// Envelope lines are rejected one by one, so an error here is not
+	// the body's (permanent) but the store's: retryable.
 	if _, err := p.Payload(r.Context(), "request", req.Format, req.Body); err != nil {
 		h.storeFailed(w, p.Summary(), err)
 		return

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/evalhouse/evalhouse/ingest"
 )
 
 func loadConfig(t *testing.T, name string) Config {
@@ -77,7 +79,7 @@ func TestConfigBad(t *testing.T) {
 
 func TestConfigOTLPWithDecoder(t *testing.T) {
 	c := loadConfig(t, "otlp.bad.yaml")
-	c.Decoders = map[Format]Decoder{FormatOTLP: fakeOTLP}
+	c.Decoders = map[Format]ingest.Decoder{FormatOTLP: fakeOTLP}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -92,11 +92,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		},
 		Fallback: h.cfg.Defaults,
 	})
-	d, err := f.Decode(req.Body)
-	if err != nil {
-		h.refuse(w, http.StatusBadRequest, req.Format, err.Error())
-		return
-	}
 	opts := h.cfg.Pipeline
 	opts.Source, opts.Urgent = "otlp", false
 	if r.URL.Query().Get("strict") == "true" {
@@ -107,7 +102,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, enc, http.StatusInternalServerError, codeInternal, err.Error())
 		return
 	}
-	if err := p.Feed(r.Context(), "request", 0, d); err != nil {
+	d, err := p.Payload(r.Context(), "request", f, req.Body)
+	switch {
+	case ingest.IsPermanent(err): // not an ExportTraceServiceRequest
+		h.refuse(w, http.StatusBadRequest, req.Format, err.Error())
+		return
+	case err != nil:
 		h.storeFailed(w, req.Format, err)
 		return
 	}

@@ -79,14 +79,22 @@ func DecodeEnvelope(line []byte) (Decoded, error) {
 	return Decoded{Events: []*envelope.Event{ev}}, nil
 }
 
-// MediaType is a Content-Type without its parameters, trimmed and
-// lower-cased ("" for none). It is the one media-type parser of every
-// transport (HTTP Content-Type, Kafka content-type headers).
+// MediaType is a Content-Type without its parameters, trimmed, with ASCII
+// letters lower-cased ("" for none); other bytes are kept as they are, so
+// the result is never longer than ct. It is the one media-type parser of
+// every transport (HTTP Content-Type, Kafka content-type headers).
 func MediaType(ct string) string {
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
-	return strings.ToLower(strings.TrimSpace(ct))
+	ct = strings.TrimSpace(ct)
+	b := []byte(ct)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // Registry maps media types to Formats: what a transport accepts. It is

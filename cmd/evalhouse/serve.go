@@ -59,7 +59,10 @@ process owns.`,
 			w := ingest.NewWriter(s.Conn, 0, batchWait)
 			evcfg := httpingest.Config{MaxBody: maxBody, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
 			trcfg := otlp.Config{MaxBody: maxBody, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
-			if err := errors.Join(evcfg.Validate(), trcfg.Validate()); err != nil {
+			if err := evcfg.Validate(); err != nil {
+				return err
+			}
+			if err := trcfg.Validate(); err != nil {
 				return err
 			}
 			mux := http.NewServeMux()

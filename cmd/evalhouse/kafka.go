@@ -68,35 +68,21 @@ func (f *kafkaFlags) config() (kafkasrc.Config, error) {
 		fl := f.fs.Lookup(f.prefix + name)
 		return fl != nil && fl.Changed
 	}
-	if set("brokers") {
-		c.Brokers = f.brokers
-	}
-	if set("topic") {
-		c.Topic = f.topic
-	}
-	if set("group") {
-		c.Group = f.group
-	}
-	if set("format") {
-		c.Format = kafkasrc.Format(f.format)
-	}
-	if set("dead-letter-topic") {
-		c.DeadLetterTopic = f.deadLetter
-	}
-	if set("dead-letter-partitions") {
-		c.DeadLetterPartitions = f.dlqParts
-	}
-	if set("dead-letter-replication") {
-		c.DeadLetterReplication = f.dlqRepl
-	}
-	if set("start-offset") {
-		c.StartOffset = f.startOffset
-	}
-	if set("batch") {
-		c.BatchSize = f.batch
-	}
-	if set("batch-wait") {
-		c.BatchWait = f.batchWait
+	for name, apply := range map[string]func(){
+		"brokers":                 func() { c.Brokers = f.brokers },
+		"topic":                   func() { c.Topic = f.topic },
+		"group":                   func() { c.Group = f.group },
+		"format":                  func() { c.Format = kafkasrc.Format(f.format) },
+		"dead-letter-topic":       func() { c.DeadLetterTopic = f.deadLetter },
+		"dead-letter-partitions":  func() { c.DeadLetterPartitions = f.dlqParts },
+		"dead-letter-replication": func() { c.DeadLetterReplication = f.dlqRepl },
+		"start-offset":            func() { c.StartOffset = f.startOffset },
+		"batch":                   func() { c.BatchSize = f.batch },
+		"batch-wait":              func() { c.BatchWait = f.batchWait },
+	} {
+		if set(name) {
+			apply()
+		}
 	}
 	c.Decoders = sources.KafkaDecoders()
 	return c, nil

@@ -1,15 +1,11 @@
 package ingest
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
 	"sync"
-
-	"github.com/evalhouse/evalhouse/ingest/envelope"
 )
 
 // lineChunk is a run of consecutive input lines, decoded by a worker while
@@ -23,21 +19,29 @@ type rawLine struct {
 	n       int
 	raw     []byte // a copy: the reader's buffer moves on
 	tooLong bool
-	ev      *envelope.Event
+	dec     Decoded
 	err     error
 }
 
 // chunkLines is how many lines a decode worker takes at a time.
 const chunkLines = 256
 
-// ReadNDJSON feeds every line of r through the pipeline. Bad lines are
-// rejected and counted, and the rest go on; the error is only for what
-// stops the whole ingest (the store, the reader, ctx).
+// ReadNDJSON feeds every envelope line of r through the pipeline: ReadLines
+// with the Envelope format.
+func (p *Pipeline) ReadNDJSON(ctx context.Context, origin string, r io.Reader) error {
+	return p.ReadLines(ctx, origin, r, Envelope)
+}
+
+// ReadLines feeds every line of r, decoded by f.Decode, through the
+// pipeline. Bad lines are rejected and counted, and the rest go on; the
+// error is only for what stops the whole ingest (the store, the reader, a
+// dead-letter write, ctx). A line that decodes to one event is
+// dead-lettered whole when that event is rejected.
 //
 // Lines are decoded by a worker per CPU while the pipeline redacts, checks
 // and stores those before them; events still reach the pipeline in input
 // order, so line numbers, duplicates and summaries are as a serial read.
-func (p *Pipeline) ReadNDJSON(ctx context.Context, origin string, r io.Reader) error {
+func (p *Pipeline) ReadLines(ctx context.Context, origin string, r io.Reader, f Format) error {
 	// rctx stops the reader and workers; events are fed under ctx, whose
 	// writes may outlive this call (see flushFull).
 	rctx, cancel := context.WithCancel(ctx)
@@ -53,7 +57,7 @@ func (p *Pipeline) ReadNDJSON(ctx context.Context, origin string, r io.Reader) e
 				for j := range c.lines {
 					l := &c.lines[j]
 					if !l.tooLong && !isBlank(l.raw) {
-						l.ev, l.err = envelope.Decode(l.raw)
+						l.dec, l.err = f.Decode(l.raw)
 					}
 				}
 				close(c.done)
@@ -64,7 +68,7 @@ func (p *Pipeline) ReadNDJSON(ctx context.Context, origin string, r io.Reader) e
 	go func() {
 		defer close(order)
 		defer close(work)
-		readErr <- splitLines(rctx, r, func(c *lineChunk) bool {
+		readErr <- splitLines(rctx, NewLineReader(r, origin), func(c *lineChunk) bool {
 			select {
 			case order <- c:
 			case <-rctx.Done():
@@ -98,12 +102,15 @@ func (p *Pipeline) ReadNDJSON(ctx context.Context, origin string, r io.Reader) e
 			l := &c.lines[j]
 			switch {
 			case l.tooLong:
-				p.reject(origin, l.n, nil, fmt.Sprintf("line longer than %d bytes", MaxLine))
-			case l.ev == nil && l.err == nil: // blank
+				p.reject(origin, l.n, nil, ErrLineTooLong.Error())
+				ferr = p.dlErr
 			case l.err != nil:
 				p.reject(origin, l.n, l.raw, l.err.Error())
-			default:
-				ferr = p.event(ctx, origin, l.n, l.raw, l.ev)
+				ferr = p.dlErr
+			case len(l.dec.Events) == 1 && len(l.dec.Rejected) == 0:
+				ferr = p.event(ctx, origin, l.n, l.raw, l.dec.Events[0])
+			default: // blank, or several events and parts
+				ferr = p.Feed(ctx, origin, l.n, l.dec)
 			}
 			if ferr != nil {
 				cancel()
@@ -116,17 +123,14 @@ func (p *Pipeline) ReadNDJSON(ctx context.Context, origin string, r io.Reader) e
 		return ferr
 	}
 	if err := <-readErr; err != nil {
-		return fmt.Errorf("ingest: read %s: %w", origin, err)
+		return fmt.Errorf("ingest: read %w", err)
 	}
 	return ctx.Err()
 }
 
-// splitLines cuts r into numbered lines, in chunks handed to emit; a line
-// over MaxLine is marked, not kept. emit returns false to stop.
-func splitLines(ctx context.Context, r io.Reader, emit func(*lineChunk) bool) error {
-	br := bufio.NewReaderSize(r, 1<<20)
-	var long []byte
-	n, skipping := 0, false
+// splitLines cuts lines into chunks handed to emit; a line over MaxLine is
+// marked, not kept. emit returns false to stop.
+func splitLines(ctx context.Context, lr *LineReader, emit func(*lineChunk) bool) error {
 	c := &lineChunk{done: make(chan struct{})}
 	flush := func() bool {
 		if len(c.lines) == 0 {
@@ -137,34 +141,7 @@ func splitLines(ctx context.Context, r io.Reader, emit func(*lineChunk) bool) er
 		return ok
 	}
 	for {
-		part, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			if !skipping {
-				if len(long)+len(part) > MaxLine {
-					skipping, long = true, nil
-				} else {
-					long = append(long, part...)
-				}
-			}
-			continue
-		}
-		if len(part) > 0 || long != nil || skipping {
-			n++
-			switch {
-			case skipping:
-				c.lines = append(c.lines, rawLine{n: n, tooLong: true})
-				skipping = false
-			case long != nil:
-				long = append(long, part...)
-				c.lines = append(c.lines, rawLine{n: n, raw: long, tooLong: len(long) > MaxLine})
-				long = nil
-			default:
-				c.lines = append(c.lines, rawLine{n: n, raw: append([]byte(nil), part...)})
-			}
-			if len(c.lines) >= chunkLines && !flush() {
-				return nil
-			}
-		}
+		l, err := lr.Next()
 		if err == io.EOF {
 			flush()
 			return nil
@@ -172,6 +149,10 @@ func splitLines(ctx context.Context, r io.Reader, emit func(*lineChunk) bool) er
 		if err != nil {
 			flush()
 			return err
+		}
+		c.lines = append(c.lines, rawLine{n: l.N, raw: append([]byte(nil), l.Raw...), tooLong: l.TooLong})
+		if len(c.lines) >= chunkLines && !flush() {
+			return nil
 		}
 		if ctx.Err() != nil {
 			return nil

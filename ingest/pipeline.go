@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -58,8 +57,15 @@ type Options struct {
 	Retention string
 	// Source names where events came from ("envelope", "otlp", ...); "" means "envelope".
 	Source string
-	// DeadLetter receives rejected lines, redacted, one JSON object each.
+	// DeadLetter receives rejected lines, redacted, one JSON object each
+	// ({"origin","line","reason","raw"}): the dead-letter file. A failed
+	// write stops the ingest with its error.
 	DeadLetter io.Writer
+	// OnReject, when set, is told of every rejected or expired input, with
+	// its raw bytes redacted, as it happens (a Kafka source dead-letters
+	// them in its own records). An error stops the ingest, as a failed
+	// DeadLetter write does.
+	OnReject func(Rejection) error
 	// Urgent flushes every batch at once (files); otherwise the Writer may
 	// hold a batch briefly to coalesce it with others' (HTTP).
 	Urgent bool
@@ -155,12 +161,12 @@ func (p *Pipeline) Line(ctx context.Context, origin string, n int, raw []byte) e
 	if isBlank(raw) {
 		return nil
 	}
-	ev, err := envelope.Decode(raw)
+	d, err := DecodeEnvelope(raw)
 	if err != nil {
 		p.reject(origin, n, raw, err.Error())
-		return nil
+		return p.dlErr
 	}
-	return p.event(ctx, origin, n, raw, ev)
+	return p.event(ctx, origin, n, raw, d.Events[0])
 }
 
 // Event passes one decoded event on, for sources that decode themselves.
@@ -476,7 +482,7 @@ func (p *Pipeline) expired(origin string, n int, raw []byte, ts time.Time, days 
 	}
 	p.sum.Expired++
 	p.keep(origin, n, raw, fmt.Sprintf("expired: ts %s is past the %d-day retention of class %q; not stored",
-		ts.UTC().Format(time.RFC3339), days, class))
+		ts.UTC().Format(time.RFC3339), days, class), true)
 	return true
 }
 
@@ -485,33 +491,6 @@ func outOfRange(ts time.Time) bool { return ts.Before(MinTS) || !ts.Before(MaxTS
 func tsReason(ts time.Time) string {
 	return fmt.Sprintf(`field "ts": %s is outside what the store keeps (%s to %s)`,
 		ts.UTC().Format(time.RFC3339), MinTS.Format("2006-01-02"), MaxTS.AddDate(0, 0, -1).Format("2006-01-02"))
-}
-
-// reject counts a bad line, keeps its error, and dead-letters it redacted.
-func (p *Pipeline) reject(origin string, n int, raw []byte, reason string) {
-	p.sum.Rejected++
-	p.keep(origin, n, raw, reason)
-}
-
-// keep names a line that is not stored: in the summary's errors, the log
-// and the dead-letter target.
-func (p *Pipeline) keep(origin string, n int, raw []byte, reason string) {
-	p.origins[origin] = true
-	le := LineError{Origin: origin, Line: n, Reason: reason}
-	if len(p.sum.Errors) < MaxErrors {
-		p.sum.Errors = append(p.sum.Errors, le)
-	}
-	p.log.Debug("event rejected", "origin", origin, "line", n, "reason", reason)
-	if p.opts.DeadLetter != nil {
-		rec := struct {
-			LineError
-			Raw string `json:"raw"`
-		}{le, p.red.String(string(trimEOL(raw)), nil)}
-		b, _ := json.Marshal(rec)
-		if _, err := p.opts.DeadLetter.Write(append(b, '\n')); err != nil && p.dlErr == nil {
-			p.dlErr = fmt.Errorf("ingest: dead-letter write for %s:%d failed, ingest stopped: %w", origin, n, err)
-		}
-	}
 }
 
 func describe(vs []envelope.Violation) string {

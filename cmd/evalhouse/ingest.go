@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -15,9 +12,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/evalhouse/evalhouse/ingest"
-	"github.com/evalhouse/evalhouse/ingest/otlp"
-	"github.com/evalhouse/evalhouse/ingest/parquet"
 	"github.com/evalhouse/evalhouse/ingest/redact"
+	"github.com/evalhouse/evalhouse/ingest/sources"
 )
 
 type ingestFlags struct {
@@ -109,51 +105,21 @@ func (a *app) runIngest(cmd *cobra.Command, files []string, f ingestFlags) error
 	return nil
 }
 
-// ingestFile streams one file (or stdin) through the pipeline, with a
-// progress bar on a terminal for files over 8 MiB.
+// ingestFile streams one file (or stdin) through the pipeline in its
+// format (sources.FileFormat), with a progress bar on a terminal for files
+// over 8 MiB.
 func ingestFile(cmd *cobra.Command, p *ingest.Pipeline, name string) error {
-	if strings.EqualFold(filepath.Ext(name), ".parquet") {
-		return parquet.ReadFile(cmd.Context(), p, name)
-	}
-	var (
-		r    io.Reader
-		size int64 = -1
-	)
-	if name == "-" {
-		r = cmd.InOrStdin()
-		name = "stdin"
-	} else {
-		file, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		if st, err := file.Stat(); err == nil {
-			size = st.Size()
-		}
-		r = file
-	}
-	if size > 8<<20 && term.IsTerminal(int(os.Stderr.Fd())) {
-		bar := progressbar.DefaultBytes(size, "ingest "+name)
-		defer bar.Finish()
-		r = io.TeeReader(r, bar)
-	}
-	read := p.ReadNDJSON
-	p.SetSource("envelope")
-	if f := otlp.FileFormat(name); f != otlp.FormatNone { // *.otlp.json, *.otlp.pb: docs/otlp.md
-		read = otlp.Reader(p, f, otlp.Options{}, cmd.ErrOrStderr())
-		p.SetSource("otlp")
-	}
-	br := bufio.NewReaderSize(r, 1<<16)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		defer zr.Close()
-		return read(cmd.Context(), name, zr)
-	}
-	return read(cmd.Context(), name, br)
+	return sources.ReadFile(cmd.Context(), p, name, sources.FileOptions{
+		Stdin: cmd.InOrStdin(),
+		Warn:  cmd.ErrOrStderr(),
+		Wrap: func(r io.Reader, name string, size int64) (io.Reader, func()) {
+			if size <= 8<<20 || !term.IsTerminal(int(os.Stderr.Fd())) {
+				return r, func() {}
+			}
+			bar := progressbar.DefaultBytes(size, "ingest "+name)
+			return io.TeeReader(r, bar), func() { bar.Finish() }
+		},
+	})
 }
 
 func printSummary(out io.Writer, s ingest.Summary, asJSON bool) {

@@ -12,13 +12,16 @@ import (
 
 	"github.com/evalhouse/evalhouse/ingest"
 	kafkasrc "github.com/evalhouse/evalhouse/ingest/kafka"
-	"github.com/evalhouse/evalhouse/ingest/otlp"
 	"github.com/evalhouse/evalhouse/ingest/redact"
+	"github.com/evalhouse/evalhouse/ingest/sources"
 )
 
 // kafkaFlags are the Kafka source's flags; serve takes the same ones with
 // a "kafka-" prefix.
 type kafkaFlags struct {
+	fs          *pflag.FlagSet
+	prefix      string
+	configFile  string
 	brokers     []string
 	topic       string
 	group       string
@@ -32,6 +35,8 @@ type kafkaFlags struct {
 }
 
 func (f *kafkaFlags) register(fs *pflag.FlagSet, prefix string) {
+	f.fs, f.prefix = fs, prefix
+	fs.StringVar(&f.configFile, prefix+"config", "", "read the Kafka source's configuration from this YAML file (keys in docs/kafka.md); flags given as well override it")
 	fs.StringSliceVar(&f.brokers, prefix+"brokers", nil, "Kafka bootstrap brokers, host:port[,host:port…]")
 	fs.StringVar(&f.topic, prefix+"topic", "", "topic to consume")
 	fs.StringVar(&f.group, prefix+"group", "", "consumer group (members share the topic's partitions and committed offsets)")
@@ -44,14 +49,46 @@ func (f *kafkaFlags) register(fs *pflag.FlagSet, prefix string) {
 	fs.DurationVar(&f.batchWait, prefix+"batch-wait", time.Second, "longest a message waits for its batch to fill")
 }
 
-func (f *kafkaFlags) config() kafkasrc.Config {
-	return kafkasrc.Config{
-		Brokers: f.brokers, Topic: f.topic, Group: f.group, Format: kafkasrc.Format(f.format),
-		DeadLetterTopic: f.deadLetter, DeadLetterPartitions: f.dlqParts, DeadLetterReplication: f.dlqRepl,
-		StartOffset: f.startOffset, BatchSize: f.batch, BatchWait: f.batchWait,
-		Decoders: map[kafkasrc.Format]kafkasrc.Decoder{kafkasrc.FormatOTLP: kafkasrc.OTLPDecoder(otlp.Options{})},
+// config is the source's configuration: the --config file, if given,
+// with the flags given on the command line over it (without a file, every
+// flag's value, defaults included).
+func (f *kafkaFlags) config() (kafkasrc.Config, error) {
+	var c kafkasrc.Config
+	if f.configFile != "" {
+		var err error
+		if c, err = kafkasrc.LoadConfig(f.configFile); err != nil {
+			return c, fmt.Errorf("--%sconfig: %w", f.prefix, err)
+		}
 	}
+	set := func(name string) bool {
+		if f.configFile == "" {
+			return true
+		}
+		fl := f.fs.Lookup(f.prefix + name)
+		return fl != nil && fl.Changed
+	}
+	for name, apply := range map[string]func(){
+		"brokers":                 func() { c.Brokers = f.brokers },
+		"topic":                   func() { c.Topic = f.topic },
+		"group":                   func() { c.Group = f.group },
+		"format":                  func() { c.Format = kafkasrc.Format(f.format) },
+		"dead-letter-topic":       func() { c.DeadLetterTopic = f.deadLetter },
+		"dead-letter-partitions":  func() { c.DeadLetterPartitions = f.dlqParts },
+		"dead-letter-replication": func() { c.DeadLetterReplication = f.dlqRepl },
+		"start-offset":            func() { c.StartOffset = f.startOffset },
+		"batch":                   func() { c.BatchSize = f.batch },
+		"batch-wait":              func() { c.BatchWait = f.batchWait },
+	} {
+		if set(name) {
+			apply()
+		}
+	}
+	c.Decoders = sources.KafkaDecoders()
+	return c, nil
 }
+
+// enabled says whether the flags (or a config file) name brokers.
+func (f *kafkaFlags) enabled() bool { return len(f.brokers) > 0 || f.configFile != "" }
 
 func (a *app) ingestKafkaCmd() *cobra.Command {
 	var (
@@ -85,10 +122,14 @@ Runs until SIGINT or SIGTERM: stops fetching, stores and commits the open
 batch, leaves the group and prints a summary. See docs/kafka.md.`,
 		Example: `  evalhouse ingest kafka --brokers localhost:9092 --topic agent-events --group evalhouse
   evalhouse ingest kafka --brokers k1:9092,k2:9092 --topic agent-events --group evalhouse \
-      --dead-letter-topic agent-events.dlq --strict --batch 5000 --batch-wait 2s`,
+      --dead-letter-topic agent-events.dlq --strict --batch 5000 --batch-wait 2s
+  evalhouse ingest kafka --config kafka.yaml --batch 5000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := f.config()
+			cfg, err := f.config()
+			if err != nil {
+				return err
+			}
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
@@ -132,20 +173,24 @@ func printKafkaStats(out io.Writer, st kafkasrc.Stats, asJSON bool) {
 // serveKafka runs a Kafka source inside serve when --kafka-brokers is
 // set; the returned stop function shuts it down gracefully.
 func (a *app) serveKafka(ctx context.Context, out io.Writer, f *kafkaFlags, w *ingest.Writer, opts ingest.Options) (func(context.Context), error) {
-	if len(f.brokers) == 0 {
+	if !f.enabled() {
 		if f.topic != "" || f.group != "" {
-			return nil, fmt.Errorf("--kafka-topic and --kafka-group need --kafka-brokers")
+			return nil, fmt.Errorf("--kafka-topic and --kafka-group need --kafka-brokers (or --kafka-config)")
 		}
 		return func(context.Context) {}, nil
 	}
-	src, err := kafkasrc.New(f.config(), w, opts, a.log)
+	cfg, err := f.config()
+	if err != nil {
+		return nil, err
+	}
+	src, err := kafkasrc.New(cfg, w, opts, a.log)
 	if err != nil {
 		return nil, err
 	}
 	if err := src.Start(ctx); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "consuming Kafka topic %s as group %s\n", f.topic, f.group)
+	fmt.Fprintf(out, "consuming Kafka topic %s as group %s\n", cfg.Topic, cfg.Group)
 	return func(sctx context.Context) {
 		if err := src.Shutdown(sctx); err != nil {
 			a.log.Error("kafka source", "err", err)

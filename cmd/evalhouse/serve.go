@@ -57,15 +57,17 @@ process owns.`,
 			}
 			defer s.Close()
 			w := ingest.NewWriter(s.Conn, 0, batchWait)
+			evcfg := httpingest.Config{MaxBody: maxBody, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
+			trcfg := otlp.Config{MaxBody: maxBody, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
+			if err := evcfg.Validate(); err != nil {
+				return err
+			}
+			if err := trcfg.Validate(); err != nil {
+				return err
+			}
 			mux := http.NewServeMux()
-			mux.Handle("/v1/events", httpingest.New(w, httpingest.Config{
-				MaxBody:  maxBody,
-				Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log},
-			}, a.log))
-			mux.Handle("/v1/traces", otlp.NewHandler(w, otlp.Config{
-				MaxBody:  maxBody,
-				Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log},
-			}, a.log))
+			mux.Handle("/v1/events", httpingest.New(w, evcfg, a.log))
+			mux.Handle("/v1/traces", otlp.NewHandler(w, trcfg, a.log))
 			mux.Handle("/v1/gates", gate.Handler(s.Conn))
 			mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) {
 				if err := s.Conn.Ping(r.Context()); err != nil {

@@ -41,16 +41,17 @@ const MaxDeadLetterBytes = 256 << 10
 // collects the dead-letter records of what it rejected; they are written
 // before the commit.
 type batch struct {
-	cfg   *Config
-	red   *redact.Redactor
-	ctx   context.Context // the store's; never canceled by shutdown
-	p     *ingest.Pipeline
-	rec   capture
-	refs  []lineRef // what the pipeline was fed, by the number it was fed with (1-based)
-	dead  []deadRecord
-	errs  []ingest.LineError // origins are topic/partition/offset
-	msgs  int
-	bytes int // payload bytes fed
+	cfg     *Config
+	formats *ingest.Registry
+	red     *redact.Redactor
+	ctx     context.Context // the store's; never canceled by shutdown
+	p       *ingest.Pipeline
+	refs    []lineRef // what the pipeline was fed, by the number it was fed with (1-based)
+	dead    []deadRecord
+	errs    []ingest.LineError // origins are topic/partition/offset
+	msgs    int
+	bytes   int  // payload bytes fed
+	atFlush bool // rejections now are of rows the store refused at the flush
 }
 
 // lineRef is one line or decoded event fed to the pipeline, so that a
@@ -65,8 +66,8 @@ type lineRef struct {
 }
 
 func newBatch(ctx context.Context, cfg *Config, w *ingest.Writer, opts ingest.Options) (*batch, error) {
-	b := &batch{cfg: cfg, red: opts.Redactor, ctx: ctx}
-	opts.DeadLetter = &b.rec
+	b := &batch{cfg: cfg, formats: cfg.formats(), red: opts.Redactor, ctx: ctx}
+	opts.OnReject = b.onReject
 	p, err := ingest.NewPipeline(w, opts)
 	if err != nil {
 		return nil, err
@@ -78,78 +79,77 @@ func newBatch(ctx context.Context, cfg *Config, w *ingest.Writer, opts ingest.Op
 // full says the batch has reached its message or byte bound.
 func (b *batch) full() bool { return b.msgs >= b.cfg.BatchSize || b.bytes >= b.cfg.BatchBytes }
 
-// capture receives the pipeline's dead-letter records (one JSON object a
-// line: origin, line, reason, raw redacted).
-type capture struct{ buf []byte }
-
-func (c *capture) Write(b []byte) (int, error) { c.buf = append(c.buf, b...); return len(b), nil }
-
 // feed passes one message through the pipeline. Rejections become
 // dead-letter records; the error is only for what stops the batch (the
-// store, when the pipeline flushes a full insert on its own).
+// store, when the pipeline flushes a full insert on its own): retryable.
 func (b *batch) feed(m kafka.Message) error {
 	b.msgs++
 	b.bytes += len(m.Value)
 	if len(m.Value) == 0 {
 		return nil // a tombstone or empty message: nothing to store
 	}
-	format, err := payloadFormat(m.Headers, b.cfg.Format)
+	f, err := b.format(m.Headers)
 	if err != nil {
 		b.rejectMessage(m, err.Error())
 		return nil
 	}
 	origin := m.Topic + "/" + strconv.Itoa(m.Partition)
-	if format == FormatNDJSON {
-		return b.feedNDJSON(m, origin)
-	}
-	dec := b.cfg.Decoders[format]
-	if dec == nil {
-		b.rejectMessage(m, fmt.Sprintf("no decoder for %s payloads in this build", format))
+	if f.Decode == nil {
+		b.rejectMessage(m, fmt.Sprintf("no decoder for %s payloads in this build", f.Name))
 		return nil
 	}
-	d, err := safeDecode(dec, m.Value)
+	if f.Lines {
+		return b.feedLines(m, origin, f)
+	}
+	// A decoder's error is permanent (ingest.Decoder): the message would
+	// fail again, so it is dead-lettered, not retried.
+	d, err := safeDecode(f.Decode, m.Value)
 	if err != nil {
-		b.rejectMessage(m, fmt.Sprintf("%s payload: %v", format, err))
+		b.rejectMessage(m, fmt.Sprintf("%s payload: %v", f.Name, err))
 		return nil
 	}
 	if len(d.Rejected) > 0 {
-		b.rejectParts(m, format, d.Rejected)
+		b.rejectParts(m, f.Name, d.Rejected)
 	}
 	for i, ev := range d.Events {
 		if ev == nil {
 			continue
 		}
-		err := b.p.Event(b.ctx, origin, b.ref(lineRef{m: m, line: i + 1, ev: ev}), ev)
-		b.collect(false)
-		if err != nil {
+		if err := b.p.Event(b.ctx, origin, b.ref(lineRef{m: m, line: i + 1, ev: ev}), ev); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (b *batch) feedNDJSON(m kafka.Message, origin string) error {
-	rest := m.Value
-	for line := 1; len(rest) > 0; line++ {
-		var ln []byte
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			ln, rest = rest[:i+1], rest[i+1:]
-		} else {
-			ln, rest = rest, nil
+// feedLines feeds a line-framed message line by line, through the one
+// bounded splitter: a bad or overlong line is rejected alone.
+func (b *batch) feedLines(m kafka.Message, origin string, f ingest.Format) error {
+	lr := ingest.NewLineReader(bytes.NewReader(m.Value), origin)
+	for {
+		l, err := lr.Next()
+		if err != nil {
+			return nil // io.EOF: a bytes.Reader fails no other way
 		}
-		n := b.ref(lineRef{m: m, line: line, raw: ln})
-		var err error
-		if len(ln) > ingest.MaxLine {
-			b.p.Reject(origin, n, fmt.Sprintf("line longer than %d bytes", ingest.MaxLine))
-		} else {
-			err = b.p.Line(b.ctx, origin, n, ln)
+		raw := append([]byte(nil), l.Raw...)
+		n := b.ref(lineRef{m: m, line: l.N, raw: raw})
+		if l.TooLong {
+			b.p.Reject(origin, n, ingest.ErrLineTooLong.Error())
+			continue
 		}
-		b.collect(false)
+		d, derr := safeDecode(f.Decode, raw)
+		switch {
+		case derr != nil:
+			b.p.Reject(origin, n, derr.Error())
+		case len(d.Events) == 1 && len(d.Rejected) == 0:
+			err = b.p.Event(b.ctx, origin, n, d.Events[0])
+		default:
+			err = b.p.Feed(b.ctx, origin, n, d)
+		}
 		if err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
 // ref numbers what is about to be fed to the pipeline.
@@ -158,65 +158,62 @@ func (b *batch) ref(r lineRef) int {
 	return len(b.refs)
 }
 
-// collect turns the pipeline's dead-letter records so far (rejections of
-// what was just fed, or, atFlush, of rows the store refused when the batch
-// was flushed) into dead-letter records of their messages.
-func (b *batch) collect(atFlush bool) {
-	for len(b.rec.buf) > 0 {
-		rec, rest, _ := bytes.Cut(b.rec.buf, []byte("\n"))
-		b.rec.buf = rest
-		var r struct {
-			Line   int    `json:"line"`
-			Reason string `json:"reason"`
-			Raw    string `json:"raw"`
-		}
-		if json.Unmarshal(rec, &r) != nil || r.Line < 1 || r.Line > len(b.refs) {
-			continue // not one of ours: the pipeline only numbers lines from refs
-		}
-		ref := b.refs[r.Line-1]
-		payload := r.Raw
-		switch {
-		case payload != "":
-		case ref.ev != nil:
-			// A rejected event was redacted in place first: its JSON is
-			// safe to dead-letter, and replayable as an envelope line.
-			j, _ := json.Marshal(ref.ev)
-			payload = b.red.String(string(j), nil)
-		case ref.line > 0:
-			payload = b.red.String(string(bytes.TrimRight(ref.raw, "\r\n")), nil)
-		default: // a whole message, as it came
-			payload = b.red.String(string(ref.raw), nil)
-		}
-		b.deadLetter(ref.m, ref.line, r.Reason, payload)
-		if atFlush && len(b.dead) > 0 && b.cfg.DeadLetterTopic != "" {
-			b.dead[len(b.dead)-1].atFlush = true
-		}
+// onReject is the pipeline's rejection hook: each rejection of what was
+// just fed (or, atFlush, of a row the store refused when the batch was
+// flushed) becomes a dead-letter record of its message.
+func (b *batch) onReject(r ingest.Rejection) error {
+	if r.Line < 1 || r.Line > len(b.refs) {
+		return nil // a part of a message, dead-lettered whole by rejectParts
 	}
-	b.rec.buf = b.rec.buf[:0]
+	ref := b.refs[r.Line-1]
+	payload := string(r.Raw)
+	switch {
+	case payload != "":
+	case ref.ev != nil:
+		// A rejected event was redacted in place first: its JSON is
+		// safe to dead-letter, and replayable as an envelope line.
+		j, err := json.Marshal(ref.ev)
+		if err != nil {
+			return fmt.Errorf("kafka: dead letter of %s/%d offset %d: %w", ref.m.Topic, ref.m.Partition, ref.m.Offset, err)
+		}
+		payload = b.red.String(string(j), nil)
+	case ref.line > 0:
+		payload = b.red.String(string(bytes.TrimRight(ref.raw, "\r\n")), nil)
+	default: // a whole message, as it came
+		payload = b.red.String(string(ref.raw), nil)
+	}
+	b.deadLetter(ref.m, ref.line, r.Reason, payload)
+	if b.atFlush && len(b.dead) > 0 && b.cfg.DeadLetterTopic != "" {
+		b.dead[len(b.dead)-1].atFlush = true
+	}
+	return nil
 }
 
 // rejectMessage dead-letters a whole message the pipeline never saw; the
 // pipeline counts it, so that the batch's ingest_log row does.
 func (b *batch) rejectMessage(m kafka.Message, reason string) {
 	b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), b.ref(lineRef{m: m, raw: m.Value}), b.red.String(reason, nil))
-	b.collect(false)
 }
 
 // rejectParts counts the parts a decoder dropped, one error each, and
 // dead-letters the message once with all their reasons: replaying it
 // stores its good events again as duplicates, which the Writer drops.
-func (b *batch) rejectParts(m kafka.Message, format Format, rs []Rejection) {
+func (b *batch) rejectParts(m kafka.Message, format string, rs []ingest.PartError) {
 	var reason strings.Builder
 	fmt.Fprintf(&reason, "%s payload: %d part(s) rejected", format, len(rs))
 	for i, r := range rs {
-		if i < 5 {
-			fmt.Fprintf(&reason, "; #%d: %s", r.Pos, r.Reason)
+		why := r.Reason
+		if r.Part != "" {
+			why = r.Part + ": " + r.Reason
 		}
-		// Counted by the pipeline (and so in ingest_log), one each; the
-		// message is dead-lettered once, below.
-		b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), 0, b.red.String(r.Reason, nil))
-		b.rec.buf = b.rec.buf[:0]
-		b.addError(m, r.Pos, b.red.String(r.Reason, nil))
+		if i < 5 {
+			fmt.Fprintf(&reason, "; #%d: %s", r.Pos, why)
+		}
+		// Counted by the pipeline (and so in ingest_log), one each, at
+		// line 0, which onReject leaves alone: the message is
+		// dead-lettered once, below.
+		b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), 0, b.red.String(why, nil))
+		b.addError(m, r.Pos, b.red.String(why, nil))
 	}
 	if len(rs) > 5 {
 		reason.WriteString("; …")
@@ -271,40 +268,33 @@ func (b *batch) send(m kafka.Message, line int, reason, payload string) {
 	b.dead = append(b.dead, deadRecord{msg: kafka.Message{Key: key, Value: []byte(payload), Headers: h}, partition: m.Partition, offset: m.Offset})
 }
 
-// payloadFormat picks a message's format from its content-type header,
-// falling back to def.
-func payloadFormat(headers []kafka.Header, def Format) (Format, error) {
+// format picks a message's format from its content-type header (the
+// registry's default without one).
+func (b *batch) format(headers []kafka.Header) (ingest.Format, error) {
+	ct := ""
 	for _, h := range headers {
-		if !strings.EqualFold(h.Key, "content-type") {
-			continue
+		if strings.EqualFold(h.Key, "content-type") {
+			ct = string(h.Value)
+			break
 		}
-		mt := string(h.Value)
-		if i := strings.IndexByte(mt, ';'); i >= 0 {
-			mt = mt[:i]
-		}
-		switch strings.ToLower(strings.TrimSpace(mt)) {
-		case "":
-			return def, nil
-		case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/json":
-			return FormatNDJSON, nil
-		case "application/x-protobuf", "application/protobuf":
-			return FormatOTLP, nil
-		}
+	}
+	f, mt, ok := b.formats.Lookup(ct)
+	if !ok {
 		if len(mt) > 64 {
 			mt = mt[:64] + "…"
 		}
-		return "", fmt.Errorf("unsupported content-type %q (want application/x-ndjson or application/x-protobuf)", mt)
+		return f, fmt.Errorf("unsupported content-type %q (want %s)", mt, b.formats.Want())
 	}
-	return def, nil
+	return f, nil
 }
 
 // safeDecode runs a decoder, turning a panic on hostile input into a
 // rejection: a message that crashed the consumer would crash it again on
 // every restart.
-func safeDecode(dec Decoder, payload []byte) (d Decoded, err error) {
+func safeDecode(dec ingest.Decoder, payload []byte) (d ingest.Decoded, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			d, err = Decoded{}, fmt.Errorf("decoder panicked: %v", r)
+			d, err = ingest.Decoded{}, ingest.NewPermanent(fmt.Errorf("decoder panicked: %v", r))
 		}
 	}()
 	return dec(payload)

@@ -17,22 +17,22 @@ import (
 
 // fakeOTLP stands in for an OTLP decoder: it decodes envelope lines, and
 // fails or panics on request.
-func fakeOTLP(payload []byte) (Decoded, error) {
+func fakeOTLP(payload []byte) (ingest.Decoded, error) {
 	switch {
 	case bytes.HasPrefix(payload, []byte("PANIC")):
 		var m map[string]int
 		m["x"]++ // nil map write
 	case bytes.HasPrefix(payload, []byte("FAIL")):
-		return Decoded{}, errors.New("proto: cannot parse invalid wire-format data")
+		return ingest.Decoded{}, errors.New("proto: cannot parse invalid wire-format data")
 	}
-	var d Decoded
+	var d ingest.Decoded
 	for _, ln := range bytes.Split(payload, []byte("\n")) {
 		if len(bytes.TrimSpace(ln)) == 0 {
 			continue
 		}
 		ev, err := envelope.Decode(ln)
 		if err != nil {
-			return Decoded{}, err
+			return ingest.Decoded{}, err
 		}
 		d.Events = append(d.Events, ev)
 	}
@@ -87,12 +87,12 @@ func TestFeed(t *testing.T) {
 	}{
 		{name: "ndjson with parameters", m: msg(line(1)+"\n"+line(2), "application/x-ndjson; charset=utf-8")},
 		{name: "blank lines and CRLF", m: msg("\r\n"+line(1)+"\r\n\n", "")},
-		{name: "otlp by header", cfg: Config{Decoders: map[Format]Decoder{FormatOTLP: fakeOTLP}}, m: msg(line(1), "application/x-protobuf")},
-		{name: "otlp by default", cfg: Config{Format: FormatOTLP, Decoders: map[Format]Decoder{FormatOTLP: fakeOTLP}}, m: msg(line(1), "")},
+		{name: "otlp by header", cfg: Config{Decoders: map[Format]ingest.Decoder{FormatOTLP: fakeOTLP}}, m: msg(line(1), "application/x-protobuf")},
+		{name: "otlp by default", cfg: Config{Format: FormatOTLP, Decoders: map[Format]ingest.Decoder{FormatOTLP: fakeOTLP}}, m: msg(line(1), "")},
 		{name: "otlp without decoder", m: msg("\x0a\x02"+secret, "application/x-protobuf"), dead: 1, line: "0", reason: "no decoder for otlp", contentType: "application/x-protobuf"},
-		{name: "decoder error", cfg: Config{Decoders: map[Format]Decoder{FormatOTLP: fakeOTLP}}, m: msg("FAIL "+secret, "application/protobuf"), dead: 1, line: "0", reason: "otlp payload: proto: cannot parse"},
-		{name: "decoder panic", cfg: Config{Decoders: map[Format]Decoder{FormatOTLP: fakeOTLP}}, m: msg("PANIC", "application/x-protobuf"), dead: 1, line: "0", reason: "decoder panicked"},
-		{name: "strict rejects a decoded event", cfg: Config{Decoders: map[Format]Decoder{FormatOTLP: fakeOTLP}}, strict: true,
+		{name: "decoder error", cfg: Config{Decoders: map[Format]ingest.Decoder{FormatOTLP: fakeOTLP}}, m: msg("FAIL "+secret, "application/protobuf"), dead: 1, line: "0", reason: "otlp payload: proto: cannot parse"},
+		{name: "decoder panic", cfg: Config{Decoders: map[Format]ingest.Decoder{FormatOTLP: fakeOTLP}}, m: msg("PANIC", "application/x-protobuf"), dead: 1, line: "0", reason: "decoder panicked"},
+		{name: "strict rejects a decoded event", cfg: Config{Decoders: map[Format]ingest.Decoder{FormatOTLP: fakeOTLP}}, strict: true,
 			m: msg(line(1)+"\n"+contractBreak, "application/x-protobuf"), dead: 1, line: "2", reason: "trace contract", contentType: "application/x-ndjson"},
 		{name: "strict rejects a line", strict: true, m: msg(contractBreak+"\n"+line(1), ""), dead: 1, line: "1", reason: "trace contract"},
 		{name: "not strict keeps a violation", m: msg(contractBreak, "")},

@@ -11,13 +11,18 @@
 package kafka
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"strings"
 	"time"
 
-	"github.com/evalhouse/evalhouse/ingest/envelope"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/evalhouse/evalhouse/ingest"
 )
 
 // Format names how a message payload is encoded.
@@ -35,31 +40,10 @@ const (
 	FormatOTLP Format = "otlp"
 )
 
-// Decoder turns one message payload into events. The caller owns what it
-// returns (the pipeline redacts the events in place); the decoder must not
-// keep payload. An error rejects the whole message, which is then
-// dead-lettered. Error and rejection texts must not quote the payload.
-type Decoder func(payload []byte) (Decoded, error)
-
-// Decoded is what a Decoder made of one payload.
-type Decoded struct {
-	// Events are stored (or rejected one by one by the pipeline).
-	Events []*envelope.Event
-	// Rejected are parts of the payload (spans) that became no event.
-	// Each is counted; the message is dead-lettered once, with every
-	// reason, while its events are stored.
-	Rejected []Rejection
-}
-
-// Rejection says why one part of a payload was dropped.
-type Rejection struct {
-	Pos    int    // 1-based position of the part (span) in the payload
-	Reason string // never quotes the payload
-}
-
-// Config configures a Source. Its YAML keys match the `evalhouse ingest
-// kafka` flags (dead_letter_topic is --dead-letter-topic). The zero values
-// of the optional fields mean the defaults noted.
+// Config configures a Source. It is read from YAML by LoadConfig
+// (`evalhouse ingest kafka --config kafka.yaml`); its keys match the flags
+// (dead_letter_topic is --dead-letter-topic). The zero values of the
+// optional fields mean the defaults noted.
 type Config struct {
 	// Brokers are the bootstrap brokers, host:port each.
 	Brokers []string `yaml:"brokers"`
@@ -113,9 +97,10 @@ type Config struct {
 	// including the last ones at shutdown; 0 means 1m.
 	FlushTimeout time.Duration `yaml:"flush_timeout"`
 	// Decoders decode payload formats other than ndjson (which is built
-	// in), e.g. Decoders[FormatOTLP]. A message in a format without a
-	// decoder is dead-lettered.
-	Decoders map[Format]Decoder `yaml:"-"`
+	// in), e.g. Decoders[FormatOTLP] = otlp.ProtobufFormat(…).Decode: the
+	// wiring registers them, so this package needs no OTLP. A message in a
+	// format without a decoder is dead-lettered.
+	Decoders map[Format]ingest.Decoder `yaml:"-"`
 }
 
 // withDefaults returns c with the zero optional fields filled in.
@@ -250,4 +235,41 @@ func checkTopic(t string) error {
 		return fmt.Errorf("%q is not a valid topic name (letters, digits, '.', '_' and '-' only)", t)
 	}
 	return nil
+}
+
+// LoadConfig reads a Config from the YAML file at path: the keys of the
+// flag table in docs/kafka.md, durations as "500ms" or "2s". An unknown key
+// is an error naming it and its line. The result is not validated (flags
+// may still override it; see Validate).
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("kafka: config: %w", err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("kafka: config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// The media types of message payloads (the content-type header).
+var (
+	ndjsonTypes = []string{"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/json"}
+	otlpTypes   = []string{"application/x-protobuf", "application/protobuf"}
+)
+
+// formats is the registry a source reads content-type headers with: the
+// built-in envelope lines, the configured decoders, and the default
+// format for messages without the header.
+func (c Config) formats() *ingest.Registry {
+	r := ingest.NewRegistry().Register(ingest.Envelope, ndjsonTypes...)
+	otlp := ingest.Format{Name: string(FormatOTLP), Source: "kafka", Decode: c.Decoders[FormatOTLP]}
+	r.Register(otlp, otlpTypes...)
+	if c.Format == FormatOTLP {
+		return r.Default(otlp)
+	}
+	return r.Default(ingest.Envelope)
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/evalhouse/evalhouse/ingest"
 )
 
 func loadConfig(t *testing.T, name string) Config {
@@ -77,8 +79,28 @@ func TestConfigBad(t *testing.T) {
 
 func TestConfigOTLPWithDecoder(t *testing.T) {
 	c := loadConfig(t, "otlp.bad.yaml")
-	c.Decoders = map[Format]Decoder{FormatOTLP: fakeOTLP}
+	c.Decoders = map[Format]ingest.Decoder{FormatOTLP: fakeOTLP}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// LoadConfig reads what the fixtures hold (the file `ingest kafka
+// --config` takes) and names an unknown key with its line.
+func TestLoadConfig(t *testing.T) {
+	c, err := LoadConfig(filepath.Join("testdata", "config", "good.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := loadConfig(t, "good.yaml"); c.Topic != want.Topic || c.BatchWait != want.BatchWait || c.DeadLetterTopic != want.DeadLetterTopic {
+		t.Errorf("LoadConfig: %+v, want %+v", c, want)
+	}
+	bad := filepath.Join(t.TempDir(), "kafka.yaml")
+	os.WriteFile(bad, []byte("brokers: [k:9092]\ntopic: t\ndead_letter: x\n"), 0o600)
+	if _, err := LoadConfig(bad); err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "dead_letter") {
+		t.Errorf("unknown key: %v", err)
+	}
+	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+		t.Error("a missing file loads")
 	}
 }

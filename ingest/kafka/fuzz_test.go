@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 )
 
@@ -30,7 +31,7 @@ func FuzzDecodePayload(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte, contentType string, strict bool) {
 		cfg := Config{DeadLetterTopic: "events.dlq"}
 		if len(payload) > 0 && payload[0]&1 == 1 {
-			cfg.Decoders = map[Format]Decoder{FormatOTLP: fakeOTLP}
+			cfg.Decoders = map[Format]ingest.Decoder{FormatOTLP: fakeOTLP}
 		}
 		b := testBatch(t, cfg, strict)
 		m := msg(string(payload), contentType)

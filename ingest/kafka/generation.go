@@ -150,9 +150,9 @@ func (g *genRun) flush() error {
 			cancel()
 			return err
 		}
+		b.atFlush = true // rejections from here on are rows the store refused
 		err := b.p.Flush(ctx)
 		if err == nil {
-			b.collect(true)
 			if err := g.writeDead(ctx, b, true); err != nil {
 				cancel()
 				return err

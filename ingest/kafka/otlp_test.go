@@ -11,6 +11,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/otlp"
 )
 
@@ -40,7 +41,7 @@ func otlpRequest(t testing.TB) []byte {
 }
 
 func TestOTLPDecoder(t *testing.T) {
-	cfg := Config{DeadLetterTopic: "dlq", Decoders: map[Format]Decoder{FormatOTLP: OTLPDecoder(otlp.Options{Fallback: otlp.Defaults{Tenant: "acme"}})}}
+	cfg := Config{DeadLetterTopic: "dlq", Decoders: map[Format]ingest.Decoder{FormatOTLP: otlp.ProtobufFormat(otlp.Options{Fallback: otlp.Defaults{Tenant: "acme"}}).Decode}}
 	b := testBatch(t, cfg, false)
 	if err := b.feed(msg(string(otlpRequest(t)), "application/x-protobuf")); err != nil {
 		t.Fatal(err)

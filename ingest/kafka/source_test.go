@@ -208,7 +208,7 @@ func TestExactRows(t *testing.T) {
 	produce(t, addrs, "events", msgs...)
 
 	cfg := testConfig(addrs, "events", "g")
-	cfg.Decoders = map[Format]Decoder{FormatOTLP: OTLPDecoder(otlp.Options{})}
+	cfg.Decoders = map[Format]ingest.Decoder{FormatOTLP: otlp.ProtobufFormat(otlp.Options{}).Decode}
 	r := start(t, cfg, ingest.NewWriter(s.Conn, 0, 0), ingest.Options{})
 	waitFor(t, "all events stored", func() bool { return r.src.Stats().Messages >= len(msgs) })
 	if err := r.stop(); err != nil {

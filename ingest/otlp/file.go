@@ -1,7 +1,6 @@
 package otlp
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,37 +14,14 @@ import (
 	"github.com/evalhouse/evalhouse/ingest"
 )
 
-// Feed maps req and passes its events through p, numbered from 1 in the
-// pipeline's errors under origin (line > 0 numbers them all by that line
-// instead). The error is only for what stops the ingest (the store, ctx).
+// Feed maps req and passes its events through p (ingest.Pipeline.Feed):
+// its unusable and unattached spans are rejected, each named by its
+// position (or line, for a file of one request per line: line > 0), then
+// its events go on. The error is only for what stops the ingest (the
+// store, ctx).
 func Feed(ctx context.Context, p *ingest.Pipeline, origin string, line int, req *coltracepb.ExportTraceServiceRequest, opts Options) (Result, error) {
 	res := Map(req, opts)
-	RejectSpans(p, origin, line, res)
-	for i, ev := range res.Events {
-		n := line
-		if n <= 0 {
-			n = i + 1
-		}
-		if err := p.Event(ctx, origin, n, ev); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
-}
-
-// RejectSpans records in p every span of res that is not stored: the
-// unusable ones and those with nothing to be stored with (Unattached),
-// each named by its position (or line, for a file of one request per line).
-func RejectSpans(p *ingest.Pipeline, origin string, line int, res Result) {
-	for _, list := range [][]SpanError{res.Rejected, res.Unattached} {
-		for _, e := range list {
-			n := line
-			if n <= 0 {
-				n = e.Pos
-			}
-			p.Reject(origin, n, fmt.Sprintf("span %d (trace %s, span %s): %s", e.Pos, e.TraceID, e.SpanID, e.Reason))
-		}
-	}
+	return res, p.Feed(ctx, origin, line, decoded(res))
 }
 
 // Format is an OTLP file's encoding.
@@ -82,12 +58,13 @@ type FileStats struct {
 	BadRequests int
 }
 
-// Reader returns a function that reads an OTLP file of format f through p,
-// shaped like ingest.Pipeline.ReadNDJSON. Rejected spans and undecodable
-// or overlong lines are rejected through p (counted, named, dead-lettered); a per-file
-// summary is written to warn (nil discards).
-func Reader(p *ingest.Pipeline, f Format, opts Options, warn io.Writer) func(ctx context.Context, origin string, r io.Reader) error {
-	return func(ctx context.Context, origin string, r io.Reader) error {
+// Reader returns a function that reads an OTLP file of format f through a
+// pipeline (ReadFile): the Read of ProtobufFormat and JSONFormat. Rejected
+// spans and undecodable or overlong lines are rejected through the
+// pipeline (counted, named, dead-lettered); a per-file summary is written
+// to warn (nil discards).
+func Reader(f Format, opts Options, warn io.Writer) func(ctx context.Context, p *ingest.Pipeline, origin string, r io.Reader) error {
+	return func(ctx context.Context, p *ingest.Pipeline, origin string, r io.Reader) error {
 		_, err := ReadFile(ctx, p, origin, r, f, opts, warn)
 		return err
 	}
@@ -142,68 +119,49 @@ func readProtobuf(r io.Reader, feed func(int, *coltracepb.ExportTraceServiceRequ
 // readJSON reads JSON lines when the first non-blank line is a JSON value
 // on its own, else the whole file as a stream of JSON values.
 func readJSON(r io.Reader, origin string, p *ingest.Pipeline, st *FileStats, feed func(int, *coltracepb.ExportTraceServiceRequest) error) error {
-	br := bufio.NewReaderSize(r, 1<<20)
-	line := 0
-	var head []byte
+	lr := ingest.NewLineReader(r, origin)
+	var read []byte // what the sniff consumed, for a document
+	var first ingest.Line
 	for {
-		b, long, err := readLine(br)
-		line++
-		if len(bytes.TrimSpace(b)) > 0 || long || err != nil {
-			if err != nil && err != io.EOF {
-				return err
-			}
-			if long {
-				return fmt.Errorf("line %d is longer than %d bytes: not an OTLP/JSON file of one request per line", line, ingest.MaxLine)
-			}
-			head = b
+		l, err := lr.Next()
+		if err == io.EOF {
+			return nil // empty file
+		}
+		if err != nil {
+			return err
+		}
+		if l.TooLong {
+			return fmt.Errorf("%s:%d: %w: not an OTLP/JSON file of one request per line", origin, l.N, ingest.ErrLineTooLong)
+		}
+		read = append(read, l.Raw...)
+		if len(bytes.TrimSpace(l.Raw)) > 0 {
+			first = l
+			first.Raw = read[len(read)-len(l.Raw):]
 			break
 		}
 	}
-	if len(bytes.TrimSpace(head)) == 0 {
-		return nil // empty file
+	if !json.Valid(bytes.TrimSpace(first.Raw)) {
+		return readDocument(io.MultiReader(bytes.NewReader(read), lr.Rest()), feed)
 	}
-	if !json.Valid(bytes.TrimSpace(head)) {
-		return readDocument(io.MultiReader(bytes.NewReader(head), br), feed)
-	}
-	for b, long := head, false; ; line++ {
-		switch t := bytes.TrimSpace(b); {
-		case long:
+	for l := first; ; {
+		switch t := bytes.TrimSpace(l.Raw); {
+		case l.TooLong:
 			st.BadRequests++
-			p.Reject(origin, line, fmt.Sprintf("request longer than %d bytes", ingest.MaxLine))
+			p.Reject(origin, l.N, ingest.ErrLineTooLong.Error())
 		case len(t) > 0:
 			req, derr := DecodeJSON(t)
 			if derr != nil {
 				st.BadRequests++
-				p.Reject(origin, line, "request rejected: "+derr.Error())
-			} else if ferr := feed(line, req); ferr != nil {
+				p.Reject(origin, l.N, "request rejected: "+derr.Error())
+			} else if ferr := feed(l.N, req); ferr != nil {
 				return ferr
 			}
 		}
 		var err error
-		b, long, err = readLine(br)
-		if err == io.EOF && len(b) == 0 && !long {
+		if l, err = lr.Next(); err == io.EOF {
 			return nil
-		}
-		if err != nil && err != io.EOF {
+		} else if err != nil {
 			return err
-		}
-	}
-}
-
-// readLine reads one line of at most ingest.MaxLine bytes; a longer one is
-// skipped to its end without being held, and reported as long.
-func readLine(br *bufio.Reader) (line []byte, long bool, err error) {
-	for {
-		part, err := br.ReadSlice('\n')
-		if !long {
-			if len(line)+len(part) > ingest.MaxLine {
-				line, long = nil, true
-			} else {
-				line = append(line, part...)
-			}
-		}
-		if err != bufio.ErrBufferFull {
-			return line, long, err
 		}
 	}
 }

@@ -16,20 +16,6 @@ import (
 	"github.com/evalhouse/evalhouse/internal/httpbody"
 )
 
-// Config configures the OTLP/HTTP handler.
-type Config struct {
-	// MaxBody is the largest accepted request body, after gzip; 0 means 16 MiB.
-	MaxBody int64
-	// MaxInFlight bounds concurrent requests; more get 429. 0 means 64.
-	MaxInFlight int
-	// Pipeline is the template for each request's pipeline (Strict,
-	// Redactor, Retention, …); Source ("otlp") and Urgent are set here.
-	Pipeline ingest.Options
-	// Defaults are the server's tenant, environment and release for
-	// spans that name none (see Options.Fallback).
-	Defaults Defaults
-}
-
 // The request headers that name a tenant, environment and release (see
 // Options.Sender).
 const (
@@ -42,24 +28,21 @@ const (
 // is answered only once its events are stored: never a 200 followed by a
 // drop.
 type Handler struct {
-	cfg Config
-	w   *ingest.Writer
-	sem chan struct{}
-	log *slog.Logger
+	cfg   Config
+	w     *ingest.Writer
+	admit *httpbody.Admission
+	log   *slog.Logger
 }
 
 // NewHandler returns a handler storing through w. A nil logger discards.
 func NewHandler(w *ingest.Writer, cfg Config, log *slog.Logger) *Handler {
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = 16 << 20
-	}
-	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = 64
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg, w: w, sem: make(chan struct{}, cfg.MaxInFlight), log: log}
+	h := &Handler{cfg: cfg, w: w, log: log}
+	h.admit = httpbody.NewAdmission(Formats(Options{Fallback: cfg.Defaults}),
+		httpbody.Limits{MaxBody: cfg.MaxBody, MaxInFlight: cfg.MaxInFlight}, "use POST", h.refuse)
+	return h
 }
 
 type encoding int
@@ -68,6 +51,13 @@ const (
 	encJSON encoding = iota
 	encProto
 )
+
+func encodingOf(f ingest.Format) encoding {
+	if f.Name == NameProtobuf {
+		return encProto
+	}
+	return encJSON
+}
 
 // gRPC status codes used in error bodies.
 const (
@@ -88,48 +78,20 @@ const (
 //	429  too many requests in flight (Retry-After)
 //	503  the store failed; nothing from this request is acknowledged (Retry-After)
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	enc := encJSON
-	ct := httpbody.MediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "application/x-protobuf", "application/protobuf":
-		enc = encProto
-	case "application/json":
-	default:
-		if r.Method == http.MethodPost {
-			h.fail(w, enc, http.StatusUnsupportedMediaType, codeInvalidArgument,
-				fmt.Sprintf("content type %q: send application/x-protobuf or application/json", ct))
-			return
-		}
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		h.fail(w, enc, http.StatusMethodNotAllowed, codeInvalidArgument, "use POST")
+	req := h.admit.Admit(w, r)
+	if req == nil {
 		return
 	}
-	select {
-	case h.sem <- struct{}{}:
-		defer func() { <-h.sem }()
-	default:
-		w.Header().Set("Retry-After", "1")
-		h.fail(w, enc, http.StatusTooManyRequests, codeResourceExhausted, "too many requests in flight; retry")
-		return
-	}
-	body, code, err := httpbody.Read(r, h.cfg.MaxBody)
-	if err != nil {
-		h.fail(w, enc, code, codeInvalidArgument, err.Error())
-		return
-	}
-	var req *coltracepb.ExportTraceServiceRequest
-	if enc == encProto {
-		req, err = DecodeProtobuf(body)
-	} else {
-		req, err = DecodeJSON(body)
-	}
-	if err != nil {
-		h.fail(w, enc, http.StatusBadRequest, codeInvalidArgument, err.Error())
-		return
-	}
-
+	defer req.Done()
+	enc := encodingOf(req.Format)
+	f := formatWithOptions(req.Format, Options{
+		Sender: Defaults{
+			Tenant:      r.Header.Get(HeaderTenant),
+			Environment: r.Header.Get(HeaderEnvironment),
+			Release:     r.Header.Get(HeaderRelease),
+		},
+		Fallback: h.cfg.Defaults,
+	})
 	opts := h.cfg.Pipeline
 	opts.Source, opts.Urgent = "otlp", false
 	if r.URL.Query().Get("strict") == "true" {
@@ -140,31 +102,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, enc, http.StatusInternalServerError, codeInternal, err.Error())
 		return
 	}
-	mopts := Options{
-		Sender: Defaults{
-			Tenant:      r.Header.Get(HeaderTenant),
-			Environment: r.Header.Get(HeaderEnvironment),
-			Release:     r.Header.Get(HeaderRelease),
-		},
-		Fallback: h.cfg.Defaults,
-	}
-	res, err := Feed(r.Context(), p, "request", 0, req, mopts)
-	if err != nil {
-		h.storeFailed(w, enc, err)
+	d, err := p.Payload(r.Context(), "request", f, req.Body)
+	switch {
+	case ingest.IsPermanent(err): // not an ExportTraceServiceRequest
+		h.refuse(w, http.StatusBadRequest, req.Format, err.Error())
+		return
+	case err != nil:
+		h.storeFailed(w, req.Format, err)
 		return
 	}
 	sum, err := p.Close(r.Context())
 	if err != nil {
-		h.storeFailed(w, enc, err)
+		h.storeFailed(w, req.Format, err)
 		return
 	}
-	h.log.Debug("otlp request stored", "spans", res.Spans, "events", len(res.Events), "accepted", sum.Accepted,
-		"duplicates", sum.Duplicates, "folded", res.Folded, "rejected", sum.Rejected, "expired", sum.Expired)
+	h.log.Debug("otlp request stored", "spans", d.Parts, "events", len(d.Events), "accepted", sum.Accepted,
+		"duplicates", sum.Duplicates, "rejected", sum.Rejected, "expired", sum.Expired)
 	resp := &coltracepb.ExportTraceServiceResponse{}
 	// Every span not stored is in sum: unusable and unattached spans (Feed
 	// rejects them), rejected and expired events. Events map one to one to
 	// spans, except a span's evaluation events: bound by the spans.
-	if n := min(sum.Rejected+sum.Expired, res.Spans); n > 0 {
+	if n := min(sum.Rejected+sum.Expired, d.Parts); n > 0 {
 		resp.PartialSuccess = &coltracepb.ExportTracePartialSuccess{
 			RejectedSpans: int64(n),
 			ErrorMessage:  rejectMessage(sum),
@@ -190,11 +148,22 @@ func rejectMessage(sum ingest.Summary) string {
 	return msg
 }
 
-func (h *Handler) storeFailed(w http.ResponseWriter, enc encoding, err error) {
+func (h *Handler) storeFailed(w http.ResponseWriter, f ingest.Format, err error) {
 	h.log.Error("otlp spans not stored", "err", err)
-	w.Header().Set("Retry-After", "5")
-	h.fail(w, enc, http.StatusServiceUnavailable, codeUnavailable,
-		"store unavailable; nothing from this request is acknowledged, retry: "+err.Error())
+	h.admit.StoreFailed(w, f, err)
+}
+
+// refuse answers an admission refusal (and a body that does not decode)
+// with a google.rpc.Status in the request's encoding.
+func (h *Handler) refuse(w http.ResponseWriter, status int, f ingest.Format, msg string) {
+	code := int32(codeInvalidArgument)
+	switch status {
+	case http.StatusTooManyRequests:
+		code = codeResourceExhausted
+	case http.StatusServiceUnavailable:
+		code = codeUnavailable
+	}
+	h.fail(w, encodingOf(f), status, code, msg)
 }
 
 // fail answers with a google.rpc.Status body.

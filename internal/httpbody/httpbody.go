@@ -1,6 +1,8 @@
-// Package httpbody reads ingest request bodies the same way on every HTTP
-// endpoint: bounded, gzip or identity, with the status code to answer when
-// the body can't be read.
+// Package httpbody admits ingest requests the same way on every HTTP
+// endpoint (POST /v1/events, POST /v1/traces): the method, the requests in
+// flight, the content type (one of the endpoint's ingest.Registry), the
+// content encoding (gzip or identity, inflated bounded) and the body size,
+// each refusal with its status code.
 package httpbody
 
 import (
@@ -40,12 +42,4 @@ func Read(r *http.Request, max int64) ([]byte, int, error) {
 		return nil, http.StatusBadRequest, fmt.Errorf("read body: %v", err)
 	}
 	return body, 0, nil
-}
-
-// MediaType is a Content-Type without parameters, lower-cased.
-func MediaType(ct string) string {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	return strings.ToLower(strings.TrimSpace(ct))
 }

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/datasets/dsref"
 )
 
 //go:embed sql/*.sql
@@ -79,7 +80,7 @@ type Version struct {
 }
 
 // Ref is the version's explicit reference, NAME@vN.
-func (v Version) Ref() string { return fmt.Sprintf("%s@v%d", v.Name, v.Number) }
+func (v Version) Ref() string { return dsref.Format(v.Name, v.Number) }
 
 // Provenance says who wrote a version, from what and why.
 type Provenance struct {
@@ -88,14 +89,12 @@ type Provenance struct {
 	Note   string
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,99}$`)
-
-// CheckName reports whether name is a valid dataset name: lower-case
-// letters, digits, '.', '_' and '-', starting with a letter or digit, at
-// most 100 characters.
+// CheckName reports whether name is a valid dataset name (the one rule,
+// dsref.CheckName): lower-case letters, digits, '.', '_' and '-', starting
+// with a letter or digit, at most 100 characters.
 func CheckName(name string) error {
-	if !nameRE.MatchString(name) {
-		return fmt.Errorf("datasets: invalid dataset name %q: want lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, up to 100 characters", clip(name, 120))
+	if err := dsref.CheckName(name); err != nil {
+		return fmt.Errorf("datasets: %w", err)
 	}
 	return nil
 }
@@ -222,7 +221,7 @@ func (s *Store) ApproveBy(ctx context.Context, name string, number uint32, by st
 	}
 	v, ok := find(vs, number)
 	if !ok {
-		return Version{}, s.notFoundRef(ctx, fmt.Sprintf("%s@v%d", name, number), name, vs)
+		return Version{}, s.notFoundRef(ctx, dsref.Format(name, number), name, vs)
 	}
 	if v.Status == StatusPublished {
 		return v, nil

@@ -7,33 +7,29 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/datasets/dsref"
+	"github.com/evalhouse/evalhouse/internal/chsql"
 )
+
+// The datasets package owns the datasets and dataset_items tables: its
+// statements are sql/*.sql, and every other package asks a Store.
 
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-func query(name string) string {
-	b, err := sqlFS.ReadFile("sql/" + name + ".sql")
-	if err != nil {
-		panic("datasets: missing embedded query " + name) // a build error, not an input error
-	}
-	return strings.TrimSpace(string(b))
-}
-
 var (
-	qVersions      = query("versions")
-	qAllVersions   = query("all_versions")
-	qMaxVersion    = query("max_version")
-	qItems         = query("items")
-	qInsertVersion = query("insert_version")
-	qInsertItems   = query("insert_items")
+	stmts          = chsql.Load("datasets", sqlFS)
+	qVersions      = stmts.Get("versions")
+	qAllVersions   = stmts.Get("all_versions")
+	qMaxVersion    = stmts.Get("max_version")
+	qItems         = stmts.Get("items")
+	qInsertVersion = stmts.Get("insert_version")
+	qInsertItems   = stmts.Get("insert_items")
 )
 
 // Errors callers can test for with errors.Is.

@@ -6,6 +6,7 @@ package incidents
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +20,16 @@ import (
 
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/ingest/redact"
+	"github.com/evalhouse/evalhouse/internal/chsql"
 )
+
+// The incidents package owns the incidents table: its statements are
+// sql/*.sql. It reads runs' events only to promote them.
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+var stmts = chsql.Load("incidents", sqlFS)
 
 // ErrNotFound is returned for an unknown incident id.
 var ErrNotFound = errors.New("incidents: not found")
@@ -74,7 +84,7 @@ func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, ow
 		}
 	}
 	var maxN uint64
-	if err := s.conn.QueryRow(ctx, "SELECT max(toUInt64OrZero(substring(incident_id, 5))) FROM incidents").Scan(&maxN); err != nil {
+	if err := s.conn.QueryRow(ctx, stmts.Get("next_number")).Scan(&maxN); err != nil {
 		return Incident{}, fmt.Errorf("incidents: %w", err)
 	}
 	now := s.now()
@@ -84,8 +94,7 @@ func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, ow
 }
 
 func (s *Store) save(ctx context.Context, inc Incident) error {
-	err := s.conn.Exec(ctx, `INSERT INTO incidents (incident_id, title, severity, owner, trace_ids, status, promoted_to, opened_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, inc.ID, inc.Title, inc.Severity, inc.Owner, inc.TraceIDs, inc.Status, inc.PromotedTo, inc.OpenedAt, inc.UpdatedAt)
+	err := s.conn.Exec(ctx, stmts.Get("insert"), inc.ID, inc.Title, inc.Severity, inc.Owner, inc.TraceIDs, inc.Status, inc.PromotedTo, inc.OpenedAt, inc.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("incidents: save %s: %w", inc.ID, err)
 	}
@@ -95,7 +104,7 @@ func (s *Store) save(ctx context.Context, inc Incident) error {
 // List returns every incident, newest first.
 func (s *Store) List(ctx context.Context) ([]Incident, error) {
 	var out []Incident
-	if err := s.conn.Select(ctx, &out, "SELECT * FROM incidents FINAL ORDER BY opened_at DESC, incident_id DESC"); err != nil {
+	if err := s.conn.Select(ctx, &out, stmts.Get("list")); err != nil {
 		return nil, fmt.Errorf("incidents: list: %w", err)
 	}
 	return out, nil
@@ -104,7 +113,7 @@ func (s *Store) List(ctx context.Context) ([]Incident, error) {
 // Get returns one incident.
 func (s *Store) Get(ctx context.Context, id string) (Incident, error) {
 	var out []Incident
-	if err := s.conn.Select(ctx, &out, "SELECT * FROM incidents FINAL WHERE incident_id = ?", strings.ToUpper(id)); err != nil {
+	if err := s.conn.Select(ctx, &out, stmts.Get("get"), strings.ToUpper(id)); err != nil {
 		return Incident{}, fmt.Errorf("incidents: %w", err)
 	}
 	if len(out) == 0 {

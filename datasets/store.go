@@ -126,9 +126,13 @@ func stamp() time.Time {
 }
 
 // Create writes v1 of a new dataset, published. It fails with ErrExists
-// when the dataset has any version, and when cases is empty or invalid.
+// when the dataset has any version, and when cases is empty or invalid (a
+// change type not in ChangeTypes is invalid).
 func (s *Store) Create(ctx context.Context, name string, cases []Case, p Provenance) (Version, error) {
 	if err := CheckName(name); err != nil {
+		return Version{}, err
+	}
+	if err := checkChangeTypes(cases); err != nil {
 		return Version{}, err
 	}
 	cs, err := canonicalize(cases)
@@ -157,6 +161,9 @@ func (s *Store) Create(ctx context.Context, name string, cases []Case, p Provena
 // nothing is written and that version is returned with created false.
 func (s *Store) Add(ctx context.Context, name string, cases []Case, p Provenance, draft bool) (v Version, created bool, err error) {
 	if err := CheckName(name); err != nil {
+		return Version{}, false, err
+	}
+	if err := checkChangeTypes(cases); err != nil {
 		return Version{}, false, err
 	}
 	add, err := canonicalize(cases)

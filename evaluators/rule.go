@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/evalhouse/evalhouse/datasets"
 )
 
 // Rule types.
@@ -47,8 +49,9 @@ var Scopes = []Scope{ScopeDataset, ScopeProduction, ScopeBoth}
 // Valid reports whether s is one of Scopes.
 func (s Scope) Valid() bool { return slices.Contains(Scopes, s) }
 
-// ChangeTypes are the kinds of change a rule may apply to (applies_to).
-var ChangeTypes = []string{"prompt", "model", "tool", "retrieval", "memory", "workflow", "policy"}
+// ChangeTypes are the kinds of change a rule may apply to (applies_to):
+// the one list rules, gates and dataset cases share (datasets.ChangeTypes).
+var ChangeTypes = datasets.ChangeTypes
 
 // Rule is one rule from a rules file. Its zero-value defaults, applied on
 // load, are type bool, severity blocking, scope both and applies_to every

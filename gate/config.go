@@ -19,6 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/datasets/dsref"
 )
 
@@ -78,8 +79,9 @@ type Baseline struct {
 // Metrics a check may name.
 var Metrics = []string{"cost_usd_p95", "cost_usd_mean", "latency_ms_p95", "error_rate", "contract_violations"}
 
-// ChangeTypes the gate knows.
-var ChangeTypes = []string{"prompt", "model", "tool", "retrieval", "memory", "workflow", "policy"}
+// ChangeTypes the gate knows: the one list rules, gates and dataset cases
+// share (datasets.ChangeTypes).
+var ChangeTypes = datasets.ChangeTypes
 
 // DefaultChangeType is the change_types key whose rules block for a kind
 // of change the map does not list.

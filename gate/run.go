@@ -9,6 +9,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/datasets"
+	"github.com/evalhouse/evalhouse/datasets/dsref"
 	"github.com/evalhouse/evalhouse/evaluators"
 )
 
@@ -74,11 +75,10 @@ func run(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) (*Dec
 func fixtures(ctx context.Context, ds *datasets.Store, v datasets.Version, cases []datasets.Case) ([]Fixture, error) {
 	var out []Fixture
 	for _, c := range cases {
-		inc, _ := c.Provenance["incident"].(string)
-		if inc == "" {
+		inc, tr, ok := c.Incident()
+		if !ok {
 			continue
 		}
-		tr, _ := c.Provenance["trace_id"].(string)
 		out = append(out, Fixture{CaseID: c.CaseID, Incident: inc, TraceID: tr, AddedIn: v.Number})
 	}
 	if len(out) == 0 {
@@ -86,7 +86,7 @@ func fixtures(ctx context.Context, ds *datasets.Store, v datasets.Version, cases
 	}
 	// Walk back through earlier versions to find where each fixture arrived.
 	for n := v.Number - 1; n >= 1; n-- {
-		prev, err := ds.Resolve(ctx, fmt.Sprintf("%s@v%d", v.Name, n))
+		prev, err := ds.Resolve(ctx, dsref.Format(v.Name, n))
 		if err != nil {
 			break
 		}

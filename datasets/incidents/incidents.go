@@ -205,8 +205,9 @@ func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expec
 		// another incident is the same fixture.
 		Tags: tags,
 		Provenance: map[string]any{
-			"incident": inc.ID, "severity": inc.Severity, "trace_id": traceID, "run_id": runID, "release": release, "task": task,
-			"promoted_by": by, "promoted_at": s.now().Format(time.RFC3339), "redactions_at_promotion": counts.Total(),
+			datasets.ProvIncident: inc.ID, datasets.ProvSeverity: inc.Severity, datasets.ProvTraceID: traceID,
+			datasets.ProvRunID: runID, datasets.ProvRelease: release, datasets.ProvTask: task, datasets.ProvPromotedBy: by,
+			datasets.ProvPromotedAt: s.now().Format(time.RFC3339), datasets.ProvRedactions: counts.Total(),
 		},
 		Snapshot: snap,
 	}, nil

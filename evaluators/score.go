@@ -2,11 +2,12 @@ package evaluators
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/datasets/dsref"
 )
 
 // CaseSource gives the cases of the dataset version being scored: their
@@ -32,7 +33,7 @@ const scoreBatch = 10000
 // stores one result per (run, case, rule, rule version). Re-scoring
 // replaces earlier results (eval_results is keyed on exactly that).
 func ScoreDataset(ctx context.Context, conn driver.Conn, rs *RuleSet, name string, version uint32, cases CaseSource, release string) (ScoreResult, error) {
-	ref := fmt.Sprintf("%s@v%d", name, version)
+	ref := dsref.Format(name, version)
 	seen := map[string]bool{}
 	var res ScoreResult
 	w := newResultWriter(conn, name, version)

@@ -28,18 +28,8 @@ func TestSQLSnapshots(t *testing.T) {
 	rec := snapshot.Record(db.Conn)
 	s := incidents.New(rec, ds)
 	own := incidents.OwnStatements()
-	sent := map[string]bool{}
-	check := func(name string) {
-		t.Helper()
-		var qs []string
-		for _, q := range rec.Take() {
-			if _, ok := own[q]; ok {
-				qs = append(qs, q)
-				sent[q] = true
-			}
-		}
-		snapshot.Check(t, name, qs)
-	}
+	mine := func(q string) bool { _, ok := own[q]; return ok }
+	check := func(name string) { t.Helper(); rec.CheckTake(t, name, mine) }
 
 	inc, err := s.Open(ctx, []string{"tr-bad"}, "token in chat", "sev2", "me")
 	if err != nil {
@@ -64,7 +54,7 @@ func TestSQLSnapshots(t *testing.T) {
 	rec.Take()
 
 	for q, n := range own {
-		if !sent[q] {
+		if !rec.Checked(q) {
 			t.Errorf("sql/%s.sql is sent by no operation of this test: cover it, or delete it", n)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/evalhouse/evalhouse/datasets/dsref"
 	"github.com/evalhouse/evalhouse/evaluators"
 )
 
@@ -55,7 +56,7 @@ type Dataset struct {
 }
 
 // Ref is "name@vN".
-func (d Dataset) Ref() string { return fmt.Sprintf("%s@v%d", d.Name, d.Version) }
+func (d Dataset) Ref() string { return dsref.Format(d.Name, d.Version) }
 
 // Fixture is a case promoted from an incident.
 type Fixture struct {

@@ -7,23 +7,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evalhouse/evalhouse/datasets/dsref"
 )
 
-// ParseRef splits a dataset reference: NAME and NAME@latest give version 0
-// (the latest published), NAME@vN gives N.
+// ParseRef splits a dataset reference (the one grammar, dsref.Parse):
+// NAME and NAME@latest give version 0 (the latest published), NAME@vN
+// gives N.
 func ParseRef(ref string) (name string, number uint32, err error) {
-	name, ver, hasVer := strings.Cut(ref, "@")
-	if err := CheckName(name); err != nil {
-		return "", 0, err
+	r, err := dsref.Parse(ref)
+	if err != nil {
+		return "", 0, fmt.Errorf("datasets: %w", err)
 	}
-	if !hasVer || ver == "latest" {
-		return name, 0, nil
-	}
-	n, perr := strconv.ParseUint(strings.TrimPrefix(ver, "v"), 10, 32)
-	if !strings.HasPrefix(ver, "v") || perr != nil || n == 0 {
-		return "", 0, fmt.Errorf("datasets: invalid reference %q: want NAME, NAME@latest or NAME@vN (N from 1)", clip(ref, 120))
-	}
-	return name, uint32(n), nil
+	return r.Name, r.Version, nil
 }
 
 // Resolve finds the version a reference names: NAME@vN that version (a

@@ -7,32 +7,29 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/datasets/dsref"
+	"github.com/evalhouse/evalhouse/internal/chsql"
 )
+
+// The datasets package owns the datasets and dataset_items tables: its
+// statements are sql/*.sql, and every other package asks a Store.
 
 //go:embed sql/*.sql
 var sqlFS embed.FS
 
-func query(name string) string {
-	b, err := sqlFS.ReadFile("sql/" + name + ".sql")
-	if err != nil {
-		panic("datasets: missing embedded query " + name) // a build error, not an input error
-	}
-	return strings.TrimSpace(string(b))
-}
-
 var (
-	qVersions      = query("versions")
-	qAllVersions   = query("all_versions")
-	qMaxVersion    = query("max_version")
-	qItems         = query("items")
-	qInsertVersion = query("insert_version")
-	qInsertItems   = query("insert_items")
+	stmts          = chsql.Load("datasets", sqlFS)
+	qVersions      = stmts.Get("versions")
+	qAllVersions   = stmts.Get("all_versions")
+	qMaxVersion    = stmts.Get("max_version")
+	qItems         = stmts.Get("items")
+	qInsertVersion = stmts.Get("insert_version")
+	qInsertItems   = stmts.Get("insert_items")
 )
 
 // Errors callers can test for with errors.Is.
@@ -79,7 +76,7 @@ type Version struct {
 }
 
 // Ref is the version's explicit reference, NAME@vN.
-func (v Version) Ref() string { return fmt.Sprintf("%s@v%d", v.Name, v.Number) }
+func (v Version) Ref() string { return dsref.Format(v.Name, v.Number) }
 
 // Provenance says who wrote a version, from what and why.
 type Provenance struct {
@@ -88,14 +85,12 @@ type Provenance struct {
 	Note   string
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,99}$`)
-
-// CheckName reports whether name is a valid dataset name: lower-case
-// letters, digits, '.', '_' and '-', starting with a letter or digit, at
-// most 100 characters.
+// CheckName reports whether name is a valid dataset name (the one rule,
+// dsref.CheckName): lower-case letters, digits, '.', '_' and '-', starting
+// with a letter or digit, at most 100 characters.
 func CheckName(name string) error {
-	if !nameRE.MatchString(name) {
-		return fmt.Errorf("datasets: invalid dataset name %q: want lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, up to 100 characters", clip(name, 120))
+	if err := dsref.CheckName(name); err != nil {
+		return fmt.Errorf("datasets: %w", err)
 	}
 	return nil
 }
@@ -131,9 +126,13 @@ func stamp() time.Time {
 }
 
 // Create writes v1 of a new dataset, published. It fails with ErrExists
-// when the dataset has any version, and when cases is empty or invalid.
+// when the dataset has any version, and when cases is empty or invalid (a
+// change type not in ChangeTypes is invalid).
 func (s *Store) Create(ctx context.Context, name string, cases []Case, p Provenance) (Version, error) {
 	if err := CheckName(name); err != nil {
+		return Version{}, err
+	}
+	if err := checkChangeTypes(cases); err != nil {
 		return Version{}, err
 	}
 	cs, err := canonicalize(cases)
@@ -162,6 +161,9 @@ func (s *Store) Create(ctx context.Context, name string, cases []Case, p Provena
 // nothing is written and that version is returned with created false.
 func (s *Store) Add(ctx context.Context, name string, cases []Case, p Provenance, draft bool) (v Version, created bool, err error) {
 	if err := CheckName(name); err != nil {
+		return Version{}, false, err
+	}
+	if err := checkChangeTypes(cases); err != nil {
 		return Version{}, false, err
 	}
 	add, err := canonicalize(cases)
@@ -222,7 +224,7 @@ func (s *Store) ApproveBy(ctx context.Context, name string, number uint32, by st
 	}
 	v, ok := find(vs, number)
 	if !ok {
-		return Version{}, s.notFoundRef(ctx, fmt.Sprintf("%s@v%d", name, number), name, vs)
+		return Version{}, s.notFoundRef(ctx, dsref.Format(name, number), name, vs)
 	}
 	if v.Status == StatusPublished {
 		return v, nil

@@ -227,10 +227,10 @@ func errorText(err error) string {
 
 func fmtNum(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
 
-// Eval runs the rules that judge runs of the scope — "dataset" or
-// "production" — on env: those whose Scope is the same or "both". Scope
-// "both" or "" runs every rule. Verdicts are in rule order.
-func (rs *RuleSet) Eval(ctx context.Context, env *Env, scope string) []Verdict {
+// Eval runs the rules that judge runs of the scope — ScopeDataset or
+// ScopeProduction — on env: those whose Scope is the same or ScopeBoth.
+// ScopeBoth or "" runs every rule. Verdicts are in rule order.
+func (rs *RuleSet) Eval(ctx context.Context, env *Env, scope Scope) []Verdict {
 	out := make([]Verdict, 0, len(rs.Rules))
 	for _, r := range rs.Rules {
 		if scope == "" || scope == ScopeBoth || r.Scope == ScopeBoth || r.Scope == scope {

@@ -205,7 +205,7 @@ func TestRuleSetEvalByScope(t *testing.T) {
 		return strings.Join(s, ",")
 	}
 	ctx := context.Background()
-	for scope, want := range map[string]string{ScopeDataset: "d,b", ScopeProduction: "p,b", ScopeBoth: "d,p,b", "": "d,p,b"} {
+	for scope, want := range map[Scope]string{ScopeDataset: "d,b", ScopeProduction: "p,b", ScopeBoth: "d,p,b", "": "d,p,b"} {
 		if got := ids(rs.Eval(ctx, &Env{}, scope)); got != want {
 			t.Errorf("scope %q ran %s, want %s", scope, got, want)
 		}

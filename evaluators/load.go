@@ -238,7 +238,9 @@ func decodeRule(file string, n *yaml.Node) (*Rule, []problem) {
 		case "severity":
 			str(k.Value, v, &r.Severity)
 		case "scope":
-			str(k.Value, v, &r.Scope)
+			var sc string
+			str(k.Value, v, &sc)
+			r.Scope = Scope(sc)
 		case "threshold":
 			if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 				continue

@@ -14,7 +14,10 @@ func TestLoadDirGoodFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []struct{ id, file, typ, severity, scope string }{
+	want := []struct {
+		id, file, typ, severity string
+		scope                   Scope
+	}{
 		{"fresh_retrieval", "more.yml", TypeBool, SeverityBlocking, ScopeBoth},
 		{"answer_count", "more.yml", TypeScore, SeverityBlocking, ScopeBoth},
 		{"task_success", "support.yaml", TypeBool, SeverityBlocking, ScopeDataset},

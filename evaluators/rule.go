@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/evalhouse/evalhouse/datasets"
 )
 
 // Rule types.
@@ -30,15 +32,26 @@ const (
 	SeverityWarning = "warning"
 )
 
-// Scopes: which runs a rule judges.
+// Scope says which runs a rule judges (yaml "scope"), and which runs a
+// scoring pass judges (RuleSet.Eval).
+type Scope string
+
+// Scopes.
 const (
-	ScopeDataset    = "dataset"    // runs that executed a dataset case
-	ScopeProduction = "production" // production runs (no case)
-	ScopeBoth       = "both"
+	ScopeDataset    Scope = "dataset"    // runs that executed a dataset case
+	ScopeProduction Scope = "production" // production runs (no case)
+	ScopeBoth       Scope = "both"       // either
 )
 
-// ChangeTypes are the kinds of change a rule may apply to (applies_to).
-var ChangeTypes = []string{"prompt", "model", "tool", "retrieval", "memory", "workflow", "policy"}
+// Scopes lists every scope, for messages and documentation.
+var Scopes = []Scope{ScopeDataset, ScopeProduction, ScopeBoth}
+
+// Valid reports whether s is one of Scopes.
+func (s Scope) Valid() bool { return slices.Contains(Scopes, s) }
+
+// ChangeTypes are the kinds of change a rule may apply to (applies_to):
+// the one list rules, gates and dataset cases share (datasets.ChangeTypes).
+var ChangeTypes = datasets.ChangeTypes
 
 // Rule is one rule from a rules file. Its zero-value defaults, applied on
 // load, are type bool, severity blocking, scope both and applies_to every
@@ -61,7 +74,7 @@ type Rule struct {
 	// (yaml "applies_to").
 	AppliesTo []string
 	// Scope is ScopeDataset, ScopeProduction or ScopeBoth (yaml "scope").
-	Scope string
+	Scope Scope
 
 	// Version is a 12-hex-digit hash of the rule's normalized definition:
 	// results record it, so a changed rule never mixes with old results.
@@ -167,7 +180,7 @@ func (r *Rule) problems() []problem {
 	if r.Severity != SeverityBlocking && r.Severity != SeverityWarning {
 		bad("severity", "%q: want %s or %s", r.Severity, SeverityBlocking, SeverityWarning)
 	}
-	if r.Scope != ScopeDataset && r.Scope != ScopeProduction && r.Scope != ScopeBoth {
+	if !r.Scope.Valid() {
 		bad("scope", "%q: want %s, %s or %s", r.Scope, ScopeDataset, ScopeProduction, ScopeBoth)
 	}
 	seen := map[string]bool{}
@@ -214,7 +227,7 @@ func (r *Rule) computeVersion() string {
 		Threshold:   r.Threshold,
 		Severity:    r.Severity,
 		AppliesTo:   applies,
-		Scope:       r.Scope,
+		Scope:       string(r.Scope),
 	})
 	if err != nil { // only a NaN or infinite threshold, which Validate rejects
 		b = fmt.Appendf(nil, "%#v", r)

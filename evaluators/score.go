@@ -2,11 +2,12 @@ package evaluators
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/datasets/dsref"
 )
 
 // CaseSource gives the cases of the dataset version being scored: their
@@ -32,7 +33,7 @@ const scoreBatch = 10000
 // stores one result per (run, case, rule, rule version). Re-scoring
 // replaces earlier results (eval_results is keyed on exactly that).
 func ScoreDataset(ctx context.Context, conn driver.Conn, rs *RuleSet, name string, version uint32, cases CaseSource, release string) (ScoreResult, error) {
-	ref := fmt.Sprintf("%s@v%d", name, version)
+	ref := dsref.Format(name, version)
 	seen := map[string]bool{}
 	var res ScoreResult
 	w := newResultWriter(conn, name, version)
@@ -45,7 +46,7 @@ func ScoreDataset(ctx context.Context, conn driver.Conn, rs *RuleSet, name strin
 		seen[m.CaseID] = true
 		env.Case = c
 		res.Runs++
-		return w.add(ctx, m, rs.Eval(ctx, env, "dataset"), &res)
+		return w.add(ctx, m, rs.Eval(ctx, env, ScopeDataset), &res)
 	})
 	if err != nil {
 		return res, err
@@ -70,7 +71,7 @@ func ScoreProduction(ctx context.Context, conn driver.Conn, rs *RuleSet, environ
 	w := newResultWriter(conn, "", 0)
 	err := ForEachRun(ctx, conn, RunFilter{Environment: environment, Since: since}, func(m RunMeta, env *Env) error {
 		res.Runs++
-		return w.add(ctx, m, rs.Eval(ctx, env, "production"), &res)
+		return w.add(ctx, m, rs.Eval(ctx, env, ScopeProduction), &res)
 	})
 	if err != nil {
 		return res, err
@@ -83,7 +84,7 @@ type resultWriter struct {
 	conn    driver.Conn
 	dataset string
 	version uint32
-	rows    [][]any
+	rows    []Result
 }
 
 func newResultWriter(conn driver.Conn, dataset string, version uint32) *resultWriter {
@@ -102,8 +103,10 @@ func (w *resultWriter) add(ctx context.Context, m RunMeta, verdicts []Verdict, r
 		default:
 			res.Failed++
 		}
-		w.rows = append(w.rows, []any{w.dataset, w.version, m.Release, v.RuleID, v.RuleVersion, m.CaseID, m.RunID,
-			m.TraceID, m.Tenant, m.Environment, v.Passed && v.Err == "", v.Score, v.Err, v.Reason, m.Started})
+		w.rows = append(w.rows, Result{Dataset: w.dataset, DatasetVersion: w.version, Release: m.Release,
+			RuleID: v.RuleID, RuleVersion: v.RuleVersion, CaseID: m.CaseID, RunID: m.RunID, TraceID: m.TraceID,
+			Tenant: m.Tenant, Environment: m.Environment, Passed: v.Passed, Score: v.Score, Error: v.Err,
+			Reason: v.Reason, RunTS: m.Started})
 	}
 	if len(w.rows) >= scoreBatch {
 		return w.flush(ctx)
@@ -112,22 +115,8 @@ func (w *resultWriter) add(ctx context.Context, m RunMeta, verdicts []Verdict, r
 }
 
 func (w *resultWriter) flush(ctx context.Context) error {
-	if len(w.rows) == 0 {
-		return nil
-	}
-	b, err := w.conn.PrepareBatch(ctx, `INSERT INTO eval_results (dataset, dataset_version, release, rule_id, rule_version,
-		case_id, run_id, trace_id, tenant, environment, passed, score, error, reason, run_ts)`)
-	if err != nil {
-		return fmt.Errorf("evaluators: store results: %w", err)
-	}
-	for _, r := range w.rows {
-		if err := b.Append(r...); err != nil {
-			b.Abort()
-			return fmt.Errorf("evaluators: store results: %w", err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("evaluators: store results: %w", err)
+	if err := WriteResults(ctx, w.conn, w.rows); err != nil {
+		return err
 	}
 	w.rows = w.rows[:0]
 	return nil

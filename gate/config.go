@@ -13,12 +13,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/evalhouse/evalhouse/datasets"
+	"github.com/evalhouse/evalhouse/datasets/dsref"
 )
 
 // Config is a gate.yaml.
@@ -77,8 +79,9 @@ type Baseline struct {
 // Metrics a check may name.
 var Metrics = []string{"cost_usd_p95", "cost_usd_mean", "latency_ms_p95", "error_rate", "contract_violations"}
 
-// ChangeTypes the gate knows.
-var ChangeTypes = []string{"prompt", "model", "tool", "retrieval", "memory", "workflow", "policy"}
+// ChangeTypes the gate knows: the one list rules, gates and dataset cases
+// share (datasets.ChangeTypes).
+var ChangeTypes = datasets.ChangeTypes
 
 // DefaultChangeType is the change_types key whose rules block for a kind
 // of change the map does not list.
@@ -87,7 +90,13 @@ const DefaultChangeType = "default"
 // AllRules in a change_types list stands for every rule check.
 const AllRules = "*"
 
-var datasetRefRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*@(v[1-9][0-9]*|latest)$`)
+// explicitRef reports whether s names a dataset version explicitly, NAME@vN
+// or NAME@latest, in the grammar every dataset reader shares (dsref); a bare
+// NAME is refused so a gate.yaml always says which version it judges on.
+func explicitRef(s string) bool {
+	r, err := dsref.Parse(s)
+	return err == nil && (r.Pinned() || r.Latest)
+}
 
 // LoadConfig reads and validates a gate.yaml. Unknown keys are errors.
 func LoadConfig(path string) (*Config, error) {
@@ -160,7 +169,7 @@ func (c *Config) Validate() error {
 	}
 	if c.Dataset == "" {
 		bad("dataset", "required (e.g. support-bot@v3)")
-	} else if !datasetRefRE.MatchString(c.Dataset) {
+	} else if !explicitRef(c.Dataset) {
 		bad("dataset", "%q is not NAME@vN or NAME@latest", c.Dataset)
 	}
 	if c.MinCases < 0 {
@@ -217,7 +226,7 @@ func (c *Config) Validate() error {
 			bad("baseline.release", "required when baseline is set")
 		}
 		rate("baseline.max_drop", c.Baseline.MaxDrop)
-		if c.Baseline.Dataset != "" && !datasetRefRE.MatchString(c.Baseline.Dataset) {
+		if c.Baseline.Dataset != "" && !explicitRef(c.Baseline.Dataset) {
 			bad("baseline.dataset", "%q is not NAME@vN", c.Baseline.Dataset)
 		}
 	}

@@ -8,12 +8,9 @@ import (
 	"github.com/evalhouse/evalhouse/events"
 )
 
-// Warn is a check's status when a non-blocking check is breached.
-const Warn = "warn"
-
 // Decision is the gate's answer and its evidence.
 type Decision struct {
-	Verdict        string          `json:"verdict"`
+	Verdict        Verdict         `json:"verdict"`
 	ExitCode       int             `json:"exit_code"`
 	Reasons        []string        `json:"reasons,omitempty"`
 	DecidedAt      time.Time       `json:"decided_at"`
@@ -45,13 +42,13 @@ type Decision struct {
 func (d *Decision) notStored(err error) {
 	was := d.Verdict
 	d.Stored, d.StoreError = false, err.Error()
-	d.Verdict, d.ExitCode = Error, ExitCode(Error)
+	d.Verdict, d.ExitCode = VerdictError, ExitCode(VerdictError)
 	d.Reasons = append([]string{fmt.Sprintf("decision not stored: the gate evaluated to %s, but gate_decisions refused the decision (%v); a decision gate history does not hold is not acted on", was, err)}, d.Reasons...)
 }
 
 // evaluated reports whether the checks ran (a decision that was evaluated
 // and then not stored has verdict error but carries its evidence).
-func (d *Decision) evaluated() bool { return d.Verdict != Error || len(d.Checks) > 0 }
+func (d *Decision) evaluated() bool { return d.Verdict != VerdictError || len(d.Checks) > 0 }
 
 // RuleRef is a rule and the version whose results were read.
 type RuleRef struct {
@@ -65,7 +62,7 @@ type CheckResult struct {
 	Kind        string    `json:"kind"` // rule | metric
 	RuleVersion string    `json:"rule_version,omitempty"`
 	Blocking    bool      `json:"blocking"`
-	Status      string    `json:"status"` // pass | fail | warn | hold
+	Status      Verdict   `json:"status"` // pass | fail | warn | hold
 	Observed    float64   `json:"observed"`
 	Threshold   float64   `json:"threshold"`
 	Total       int       `json:"total,omitempty"`
@@ -93,7 +90,7 @@ type CaseCoverage struct {
 
 // ContractResult is the trace contract over the evaluated runs.
 type ContractResult struct {
-	Result     string               `json:"result"`
+	Result     Verdict              `json:"result"`
 	Violations int                  `json:"violations"`
 	ByField    []events.ContractGap `json:"by_field,omitempty"`
 }
@@ -114,7 +111,7 @@ func (c ContractResult) describe() string {
 type BaselineResult struct {
 	Release string  `json:"release"`
 	MaxDrop float64 `json:"max_drop"`
-	Status  string  `json:"status"`
+	Status  Verdict `json:"status"`
 	Deltas  []Delta `json:"deltas,omitempty"`
 }
 

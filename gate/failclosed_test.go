@@ -83,7 +83,7 @@ func TestGateUnmappedChangeType(t *testing.T) {
 		{"no change_types at all", strings.Split(baseCfg, "change_types:")[0], []string{"prompt"}},
 	} {
 		d := evaluate(t, w, cfg(t, tc.config), gate.Options{ChangeTypes: tc.types})
-		if d.Verdict != gate.Error || d.ExitCode != 3 || !strings.Contains(strings.Join(d.Reasons, " "), "change_types does not map it") {
+		if d.Verdict != gate.VerdictError || d.ExitCode != 3 || !strings.Contains(strings.Join(d.Reasons, " "), "change_types does not map it") {
 			t.Errorf("%s: verdict %s exit %d reasons %v", tc.name, d.Verdict, d.ExitCode, d.Reasons)
 		}
 	}
@@ -143,7 +143,7 @@ func TestGateDecisionNotStored(t *testing.T) {
 	if err == nil || d == nil {
 		t.Fatalf("Run with a refusing store: %v %+v", err, d)
 	}
-	if d.Verdict != gate.Error || d.ExitCode != 3 || d.Stored || d.StoreError == "" ||
+	if d.Verdict != gate.VerdictError || d.ExitCode != 3 || d.Stored || d.StoreError == "" ||
 		!strings.Contains(d.Reasons[0], "decision not stored: the gate evaluated to pass") || len(d.Checks) != 3 {
 		t.Fatalf("unstored decision: %s exit %d stored=%v %q %v", d.Verdict, d.ExitCode, d.Stored, d.StoreError, d.Reasons)
 	}

@@ -9,18 +9,31 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/datasets/dsref"
+	"github.com/evalhouse/evalhouse/evaluators"
 )
+
+// Verdict is the gate's answer (Pass, Fail, Hold, VerdictError), and the
+// status of one piece of its evidence (a check, the trace contract, the
+// baseline), which may also be Warn.
+type Verdict string
 
 // Verdicts and their exit codes.
 const (
-	Pass  = "pass"  // 0: every blocking check met on complete evidence
-	Fail  = "fail"  // 1: a blocking check breached
-	Hold  = "hold"  // 2: evidence incomplete
-	Error = "error" // 3: the gate could not be evaluated
+	Pass Verdict = "pass" // 0: every blocking check met on complete evidence
+	Fail Verdict = "fail" // 1: a blocking check breached
+	Hold Verdict = "hold" // 2: evidence incomplete
+	// VerdictError (3) means the gate could not be evaluated, or its
+	// decision not stored. It is a verdict, not a Go error.
+	VerdictError Verdict = "error"
+	// Warn is a check's status when a non-blocking check is breached; it is
+	// never a decision's verdict.
+	Warn Verdict = "warn"
 )
 
 // ExitCode maps a verdict to the process exit code CI sees.
-func ExitCode(verdict string) int {
+func ExitCode(verdict Verdict) int {
 	switch verdict {
 	case Pass:
 		return 0
@@ -43,7 +56,7 @@ type Dataset struct {
 }
 
 // Ref is "name@vN".
-func (d Dataset) Ref() string { return fmt.Sprintf("%s@v%d", d.Name, d.Version) }
+func (d Dataset) Ref() string { return dsref.Format(d.Name, d.Version) }
 
 // Fixture is a case promoted from an incident.
 type Fixture struct {
@@ -148,9 +161,9 @@ func Evaluate(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opt
 	d.Contract = contract
 
 	// Evidence completeness.
-	d.Cases = CaseCoverage{Expected: len(in.Dataset.CaseIDs), Scored: len(cur.scoredCases)}
+	d.Cases = CaseCoverage{Expected: len(in.Dataset.CaseIDs), Scored: len(cur.Scored)}
 	for _, id := range in.Dataset.CaseIDs {
-		if !cur.scoredCases[id] {
+		if !cur.Scored[id] {
 			d.Cases.MissingCount++
 			if len(d.Cases.Missing) < 20 {
 				d.Cases.Missing = append(d.Cases.Missing, id)
@@ -230,7 +243,7 @@ func mappedList(m map[string][]string) string {
 	return "it maps " + strings.Join(keys, ", ")
 }
 
-func evalCheck(ch Check, in Inputs, cur *results, m runMetrics, blocking map[string]bool) CheckResult {
+func evalCheck(ch Check, in Inputs, cur *evaluators.Results, m runMetrics, blocking map[string]bool) CheckResult {
 	cr := CheckResult{Name: ch.Name(), Blocking: true}
 	if ch.Metric != "" {
 		cr.Kind = "metric"
@@ -259,15 +272,15 @@ func evalCheck(ch Check, in Inputs, cur *results, m runMetrics, blocking map[str
 	if rule.Severity == "warning" || (blocking != nil && !blocking[ch.Rule]) {
 		cr.Blocking = false
 	}
-	agg, ok := cur.byRule[ch.Rule]
-	if !ok || agg.total == 0 {
+	agg, ok := cur.ByRule[ch.Rule]
+	if !ok || agg.Total == 0 {
 		cr.Status = Hold
 		cr.Message = fmt.Sprintf("rule %s (version %s) has no results for this release and dataset version: run `evalhouse eval` first", ch.Rule, rule.Version)
 		return cr
 	}
-	cr.Total, cr.Failures = agg.total, agg.total-agg.passed
-	cr.Observed = float64(agg.passed) / float64(agg.total)
-	cr.WorstCases = agg.worst
+	cr.Total, cr.Failures = agg.Total, agg.Total-agg.Passed
+	cr.Observed = float64(agg.Passed) / float64(agg.Total)
+	cr.WorstCases = caseRefs(agg.Worst)
 	breached := []string{}
 	if ch.MinPassRate != nil {
 		cr.Threshold = *ch.MinPassRate
@@ -283,7 +296,7 @@ func evalCheck(ch Check, in Inputs, cur *results, m runMetrics, blocking map[str
 			breached = append(breached, fmt.Sprintf("%d failures, more than %d allowed", cr.Failures, *ch.MaxFailures))
 		}
 	}
-	cr.Message = fmt.Sprintf("%d of %d passed", agg.passed, agg.total)
+	cr.Message = fmt.Sprintf("%d of %d passed", agg.Passed, agg.Total)
 	if len(breached) == 0 {
 		cr.Status = Pass
 		return cr
@@ -296,7 +309,7 @@ func evalCheck(ch Check, in Inputs, cur *results, m runMetrics, blocking map[str
 	return cr
 }
 
-func (d *Decision) compareBaseline(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opts Options, cur *results) error {
+func (d *Decision) compareBaseline(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opts Options, cur *evaluators.Results) error {
 	b := &BaselineResult{Release: opts.Baseline}
 	maxDrop := 0.0
 	if cfg.Baseline != nil {
@@ -311,7 +324,7 @@ func (d *Decision) compareBaseline(ctx context.Context, conn driver.Conn, cfg *C
 	if err != nil {
 		return err
 	}
-	if len(base.byRule) == 0 {
+	if len(base.ByRule) == 0 {
 		b.Status = Hold
 		d.hold("baseline release %s has no results on %s", b.Release, in.Dataset.Ref())
 		return nil
@@ -321,12 +334,12 @@ func (d *Decision) compareBaseline(ctx context.Context, conn driver.Conn, cfg *C
 		if ch.Rule == "" {
 			continue
 		}
-		ca, okc := cur.byRule[ch.Rule]
-		ba, okb := base.byRule[ch.Rule]
-		if !okc || !okb || ca.total == 0 || ba.total == 0 {
+		ca, okc := cur.ByRule[ch.Rule]
+		ba, okb := base.ByRule[ch.Rule]
+		if !okc || !okb || ca.Total == 0 || ba.Total == 0 {
 			continue
 		}
-		delta := Delta{Rule: ch.Rule, Current: float64(ca.passed) / float64(ca.total), Baseline: float64(ba.passed) / float64(ba.total)}
+		delta := Delta{Rule: ch.Rule, Current: float64(ca.Passed) / float64(ca.Total), Baseline: float64(ba.Passed) / float64(ba.Total)}
 		delta.Change = delta.Current - delta.Baseline
 		if -delta.Change > maxDrop+1e-12 {
 			delta.Breached = true
@@ -375,7 +388,7 @@ func (d *Decision) hold(format string, args ...any) {
 }
 
 func (d *Decision) errorf(format string, args ...any) *Decision {
-	d.Verdict, d.ExitCode = Error, 3
+	d.Verdict, d.ExitCode = VerdictError, ExitCode(VerdictError)
 	d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...))
 	return d
 }

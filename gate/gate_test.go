@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalhouse/evalhouse/evaluators"
 	"github.com/evalhouse/evalhouse/gate"
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/internal/store"
@@ -73,24 +74,23 @@ func (w *world) runs(t *testing.T, release string, cases int, extra string) {
 	}
 }
 
-// results stores one result per case for a rule: the first `failing` fail.
+// results stores one result per case for a rule, through the results'
+// owner (evaluators.WriteResults): the first `failing` fail.
 func (w *world) results(t *testing.T, release, rule string, cases, failing int) {
 	t.Helper()
-	ctx := context.Background()
-	batch, err := w.s.Conn.PrepareBatch(ctx, "INSERT INTO eval_results (dataset, dataset_version, release, rule_id, rule_version, case_id, run_id, trace_id, tenant, environment, passed, score, error, reason, run_ts)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	var rs []evaluators.Result
 	for i := 1; i <= cases; i++ {
 		passed := i > failing
 		reason := ""
 		if !passed {
 			reason = "expr returned false"
 		}
-		batch.Append("support-bot", uint32(1), release, rule, w.rules[rule].Version, fmt.Sprintf("c%03d", i),
-			fmt.Sprintf("%s-r%03d", release, i), fmt.Sprintf("%s-t%03d", release, i), "acme", "staging", passed, 0.0, "", reason, time.Now())
+		rs = append(rs, evaluators.Result{Dataset: "support-bot", DatasetVersion: 1, Release: release, RuleID: rule,
+			RuleVersion: w.rules[rule].Version, CaseID: fmt.Sprintf("c%03d", i), RunID: fmt.Sprintf("%s-r%03d", release, i),
+			TraceID: fmt.Sprintf("%s-t%03d", release, i), Tenant: "acme", Environment: "staging", Passed: passed,
+			Reason: reason, RunTS: time.Now()})
 	}
-	if err := batch.Send(); err != nil {
+	if err := evaluators.WriteResults(context.Background(), w.s.Conn, rs); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -255,7 +255,7 @@ func TestBaselineDrop(t *testing.T) {
 func TestErrors(t *testing.T) {
 	w := newWorld(t, 4)
 	d := evaluate(t, w, cfg(t, strings.ReplaceAll(baseCfg, "task_success", "no_such_rule")), gate.Options{})
-	if d.Verdict != gate.Error || d.ExitCode != 3 || !strings.Contains(d.Reasons[0], "no_such_rule") {
+	if d.Verdict != gate.VerdictError || d.ExitCode != 3 || !strings.Contains(d.Reasons[0], "no_such_rule") {
 		t.Fatalf("unknown rule: %s %v", d.Verdict, d.Reasons)
 	}
 	d = evaluate(t, w, cfg(t, strings.Replace(baseCfg, `release: "2.4.0"`, "", 1)), gate.Options{})

@@ -53,7 +53,7 @@ func TestGatesOverHTTP(t *testing.T) {
 		t.Fatalf("POST unknown dataset: %d %+v", resp.StatusCode, got)
 	}
 	resp, _ = http.Get(srv.URL + "/v1/gates?release=2.5.0")
-	if got := decode(resp); got.Verdict != gate.Error {
+	if got := decode(resp); got.Verdict != gate.VerdictError {
 		t.Fatalf("the error decision was not stored: %+v", got)
 	}
 	resp, _ = http.Post(srv.URL+"/v1/gates", "application/yaml", strings.NewReader("checks: [{"))

@@ -15,12 +15,12 @@ func (d *Decision) WriteJSON(w io.Writer) error {
 	return enc.Encode(d)
 }
 
-var verdictMark = map[string]string{Pass: "✅ PASS", Fail: "❌ FAIL", Hold: "⏸ HOLD", Error: "⚠ ERROR"}
+var verdictMark = map[Verdict]string{Pass: "✅ PASS", Fail: "❌ FAIL", Hold: "⏸ HOLD", VerdictError: "⚠ ERROR"}
 
 // WriteText writes the terminal summary.
 func (d *Decision) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "gate %s: release %s on %s (exit %d)\n", strings.ToUpper(d.Verdict), d.Release, d.Dataset, d.ExitCode)
+	fmt.Fprintf(&b, "gate %s: release %s on %s (exit %d)\n", strings.ToUpper(string(d.Verdict)), d.Release, d.Dataset, d.ExitCode)
 	if d.Owner != "" || d.Commit != "" {
 		fmt.Fprintf(&b, "  owner %s, commit %s\n", orDash(d.Owner), orDash(d.Commit))
 	}
@@ -201,12 +201,12 @@ type junitMessage struct {
 // breach is reported in system-out and passes.
 func (d *Decision) WriteJUnit(w io.Writer) error {
 	s := junitSuite{Name: "evalhouse gate " + d.Dataset, Time: "0", Timestamp: d.DecidedAt.Format("2006-01-02T15:04:05")}
-	for _, p := range [][2]string{{"verdict", d.Verdict}, {"release", d.Release}, {"dataset", d.Dataset},
+	for _, p := range [][2]string{{"verdict", string(d.Verdict)}, {"release", d.Release}, {"dataset", d.Dataset},
 		{"dataset_hash", d.DatasetHash}, {"owner", d.Owner}, {"commit", d.Commit}, {"stored", fmt.Sprint(d.Stored)}} {
 		s.Properties = append(s.Properties, junitProperty{Name: p[0], Value: p[1]})
 	}
 	class := "gate." + d.Release
-	add := func(name, status, msg, body string) {
+	add := func(name string, status Verdict, msg, body string) {
 		c := junitCase{Name: name, Classname: class, Time: "0"}
 		switch status {
 		case Fail:
@@ -215,7 +215,7 @@ func (d *Decision) WriteJUnit(w io.Writer) error {
 		case Hold:
 			c.Error = &junitMessage{Message: msg, Type: "incomplete_evidence", Body: body}
 			s.Errors++
-		case Error:
+		case VerdictError:
 			c.Error = &junitMessage{Message: msg, Type: "gate_error", Body: body}
 			s.Errors++
 		default:
@@ -224,11 +224,11 @@ func (d *Decision) WriteJUnit(w io.Writer) error {
 		s.Cases = append(s.Cases, c)
 		s.Tests++
 	}
-	if d.Verdict == Error {
-		add("gate", Error, strings.Join(d.Reasons, "; "), "")
+	if d.Verdict == VerdictError {
+		add("gate", VerdictError, strings.Join(d.Reasons, "; "), "")
 	}
 	if d.StoreError != "" {
-		add("decision stored", Error, "decision not stored in gate_decisions: "+d.StoreError, "")
+		add("decision stored", VerdictError, "decision not stored in gate_decisions: "+d.StoreError, "")
 	}
 	for _, c := range d.Checks {
 		var body strings.Builder

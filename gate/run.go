@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/datasets"
+	"github.com/evalhouse/evalhouse/datasets/dsref"
 	"github.com/evalhouse/evalhouse/evaluators"
 )
 
@@ -33,30 +33,23 @@ func Run(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) (*Dec
 
 func run(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) (*Decision, error) {
 	ds := datasets.New(conn)
-	v, err := ds.Resolve(ctx, cfg.Dataset)
+	suite, err := evaluators.OpenSuite(ctx, ds, cfg.Dataset)
 	if err != nil {
 		if errors.Is(err, datasets.ErrNotFound) {
 			return Errored(cfg, opts, err), nil
 		}
 		return nil, err
 	}
-	cases, err := ds.Cases(ctx, v)
-	if err != nil {
-		return nil, err
-	}
+	v := suite.Version
 	rs, err := evaluators.LoadDir(cfg.RulesDir())
 	if err != nil {
 		return Errored(cfg, opts, fmt.Errorf("rules in %s: %w", cfg.RulesDir(), err)), nil
 	}
-	in := Inputs{Dataset: Dataset{Name: v.Name, Version: v.Number, Hash: v.Hash}, Rules: map[string]Rule{}}
-	for _, c := range cases {
-		in.Dataset.CaseIDs = append(in.Dataset.CaseIDs, c.CaseID)
-	}
-	sort.Strings(in.Dataset.CaseIDs)
+	in := Inputs{Dataset: Dataset{Name: v.Name, Version: v.Number, Hash: v.Hash, CaseIDs: suite.CaseIDs()}, Rules: map[string]Rule{}}
 	for _, r := range rs.Rules {
 		in.Rules[r.ID] = Rule{ID: r.ID, Version: r.Version, Severity: r.Severity, AppliesTo: r.AppliesTo}
 	}
-	if in.Dataset.Fixtures, err = fixtures(ctx, ds, v, cases); err != nil {
+	if in.Dataset.Fixtures, err = fixtures(ctx, ds, v, suite.Cases); err != nil {
 		return nil, err
 	}
 	if cfg.Baseline != nil && cfg.Baseline.Dataset != "" {
@@ -74,11 +67,10 @@ func run(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) (*Dec
 func fixtures(ctx context.Context, ds *datasets.Store, v datasets.Version, cases []datasets.Case) ([]Fixture, error) {
 	var out []Fixture
 	for _, c := range cases {
-		inc, _ := c.Provenance["incident"].(string)
-		if inc == "" {
+		inc, tr, ok := c.Incident()
+		if !ok {
 			continue
 		}
-		tr, _ := c.Provenance["trace_id"].(string)
 		out = append(out, Fixture{CaseID: c.CaseID, Incident: inc, TraceID: tr, AddedIn: v.Number})
 	}
 	if len(out) == 0 {
@@ -86,7 +78,7 @@ func fixtures(ctx context.Context, ds *datasets.Store, v datasets.Version, cases
 	}
 	// Walk back through earlier versions to find where each fixture arrived.
 	for n := v.Number - 1; n >= 1; n-- {
-		prev, err := ds.Resolve(ctx, fmt.Sprintf("%s@v%d", v.Name, n))
+		prev, err := ds.Resolve(ctx, dsref.Format(v.Name, n))
 		if err != nil {
 			break
 		}

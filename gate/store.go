@@ -2,17 +2,27 @@ package gate
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/datasets"
+	"github.com/evalhouse/evalhouse/datasets/dsref"
+	"github.com/evalhouse/evalhouse/internal/chsql"
 )
+
+// The gate owns the gate_decisions table: its statements are sql/*.sql.
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+var stmts = chsql.Load("gate", sqlFS)
 
 // ErrBadRef means a dataset reference is not NAME, NAME@vN or NAME@latest.
 var ErrBadRef = errors.New("gate: invalid dataset reference")
@@ -49,13 +59,11 @@ func Record(ctx context.Context, conn driver.Conn, d *Decision) error {
 	if d.Baseline != nil {
 		baseline = d.Baseline.Release
 	}
-	// A batch sends decided_at as a typed DateTime64(3); a bound ? would
-	// be cut to whole seconds.
-	b, err := conn.PrepareBatch(ctx, `INSERT INTO gate_decisions (decided_at, seq, dataset, dataset_version, release, baseline, verdict, exit_code, commit_sha, owner, evidence)`)
+	b, err := conn.PrepareBatch(ctx, stmts.Get("insert_decision"))
 	if err != nil {
 		return fmt.Errorf("gate: record decision: %w", err)
 	}
-	if err := b.Append(d.DecidedAt, nextSeq(), d.DatasetName, d.DatasetVersion, d.Release, baseline, d.Verdict, uint8(d.ExitCode), d.Commit, d.Owner, string(ev)); err != nil {
+	if err := b.Append(d.DecidedAt, nextSeq(), d.DatasetName, d.DatasetVersion, d.Release, baseline, string(d.Verdict), uint8(d.ExitCode), d.Commit, d.Owner, string(ev)); err != nil {
 		b.Abort()
 		return fmt.Errorf("gate: record decision: %w", err)
 	}
@@ -69,16 +77,21 @@ func Record(ctx context.Context, conn driver.Conn, d *Decision) error {
 // Last returns the most recent stored decision for a release, optionally
 // on one dataset: "name" (any version), "name@vN", or "name@latest" (its
 // latest published version). nil when there is none. A reference that is
-// none of these is ErrBadRef: it never falls back to another version.
+// none of these (dsref.Parse) is ErrBadRef: it never falls back to another
+// version.
 func Last(ctx context.Context, conn driver.Conn, release, dataset string) (*Decision, error) {
-	q := "SELECT evidence FROM gate_decisions WHERE release = ?"
-	args := []any{release}
+	var sel struct {
+		Dataset string
+		Version uint32
+	}
+	args := []any{clickhouse.Named("release", release)}
 	if dataset != "" {
-		name, n, err := datasets.ParseRef(dataset)
+		ref, err := dsref.Parse(dataset)
 		if err != nil {
 			return nil, fmt.Errorf("%w %q: want NAME, NAME@vN (N from 1) or NAME@latest", ErrBadRef, dataset)
 		}
-		if strings.Contains(dataset, "@") && n == 0 { // NAME@latest
+		sel.Dataset, sel.Version = ref.Name, ref.Version
+		if ref.Latest {
 			v, err := datasets.New(conn).Resolve(ctx, dataset)
 			if errors.Is(err, datasets.ErrNotFound) {
 				return nil, nil
@@ -86,17 +99,14 @@ func Last(ctx context.Context, conn driver.Conn, release, dataset string) (*Deci
 			if err != nil {
 				return nil, fmt.Errorf("gate: read decisions: %w", err)
 			}
-			n = v.Number
+			sel.Version = v.Number
 		}
-		q += " AND dataset = ?"
-		args = append(args, name)
-		if n > 0 {
-			q += " AND dataset_version = ?"
-			args = append(args, n)
+		args = append(args, clickhouse.Named("dataset", sel.Dataset))
+		if sel.Version > 0 {
+			args = append(args, clickhouse.Named("version", sel.Version))
 		}
 	}
-	q += " ORDER BY decided_at DESC, seq DESC LIMIT 1"
-	rows, err := conn.Query(ctx, q, args...)
+	rows, err := conn.Query(ctx, stmts.Render("last_decision", sel), args...)
 	if err != nil {
 		return nil, fmt.Errorf("gate: read decisions: %w", err)
 	}
@@ -106,7 +116,7 @@ func Last(ctx context.Context, conn driver.Conn, release, dataset string) (*Deci
 	}
 	var ev string
 	if err := rows.Scan(&ev); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gate: read decisions: %w", err)
 	}
 	var d Decision
 	if err := json.Unmarshal([]byte(ev), &d); err != nil {

@@ -53,23 +53,14 @@ canary gates.`,
 			var res evaluators.ScoreResult
 			what := ""
 			if datasetRef != "" {
-				ds := datasets.New(s.Conn)
-				v, err := ds.Resolve(ctx, datasetRef)
+				suite, err := evaluators.OpenSuite(ctx, datasets.New(s.Conn), datasetRef)
 				if err != nil {
 					return &exitError{code: exitInvalid, err: err}
 				}
-				cases, err := ds.Cases(ctx, v)
-				if err != nil {
+				if res, err = evaluators.ScoreSuite(ctx, s.Conn, rs, suite, release); err != nil {
 					return err
 				}
-				src := evaluators.CaseSource{}
-				for _, c := range cases {
-					src[c.CaseID] = evaluators.Case{ID: c.CaseID, Input: c.Input, Expected: c.Expected, Tags: c.Tags}
-				}
-				if res, err = evaluators.ScoreDataset(ctx, s.Conn, rs, v.Name, v.Number, src, release); err != nil {
-					return err
-				}
-				what = fmt.Sprintf("release %s on %s", release, v.Ref())
+				what = fmt.Sprintf("release %s on %s", release, suite.Version.Ref())
 			} else {
 				if res, err = evaluators.ScoreProduction(ctx, s.Conn, rs, environment, time.Now().Add(-since)); err != nil {
 					return err

@@ -83,7 +83,7 @@ func TestCliErrorWraps(t *testing.T) {
 
 // The gate's verdicts exit with the named codes, and --help lists them all.
 func TestExitCodes(t *testing.T) {
-	for verdict, want := range map[string]int{gate.Pass: exitOK, gate.Fail: exitFailed, gate.Hold: exitHold, gate.Error: exitInvalid} {
+	for verdict, want := range map[gate.Verdict]int{gate.Pass: exitOK, gate.Fail: exitFailed, gate.Hold: exitHold, gate.VerdictError: exitInvalid} {
 		if got := gate.ExitCode(verdict); got != want {
 			t.Errorf("gate %s exits %d, the CLI documents %d", verdict, got, want)
 		}

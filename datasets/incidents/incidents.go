@@ -6,6 +6,7 @@ package incidents
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +21,16 @@ import (
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/ingest/redact"
+	"github.com/evalhouse/evalhouse/internal/chsql"
 )
+
+// The incidents package owns the incidents table: its statements are
+// sql/*.sql. It reads runs' events only to promote them.
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+var stmts = chsql.Load("incidents", sqlFS)
 
 // ErrNotFound is returned for an unknown incident id.
 var ErrNotFound = errors.New("incidents: not found")
@@ -93,7 +103,7 @@ func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, ow
 		}
 	}
 	var maxN uint64
-	if err := s.conn.QueryRow(ctx, "SELECT max(toUInt64OrZero(substring(incident_id, 5))) FROM incidents").Scan(&maxN); err != nil {
+	if err := s.conn.QueryRow(ctx, stmts.Get("next_number")).Scan(&maxN); err != nil {
 		return Incident{}, fmt.Errorf("incidents: %w", err)
 	}
 	now := s.now()
@@ -103,8 +113,7 @@ func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, ow
 }
 
 func (s *Store) save(ctx context.Context, inc Incident) error {
-	err := s.conn.Exec(ctx, `INSERT INTO incidents (incident_id, title, severity, owner, trace_ids, status, promoted_to, opened_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, inc.ID, inc.Title, inc.Severity, inc.Owner, inc.TraceIDs, inc.Status, inc.PromotedTo, inc.OpenedAt, inc.UpdatedAt)
+	err := s.conn.Exec(ctx, stmts.Get("insert"), inc.ID, inc.Title, inc.Severity, inc.Owner, inc.TraceIDs, inc.Status, inc.PromotedTo, inc.OpenedAt, inc.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("incidents: save %s: %w", inc.ID, err)
 	}
@@ -114,7 +123,7 @@ func (s *Store) save(ctx context.Context, inc Incident) error {
 // List returns every incident, newest first.
 func (s *Store) List(ctx context.Context) ([]Incident, error) {
 	var out []Incident
-	if err := s.conn.Select(ctx, &out, "SELECT * FROM incidents FINAL ORDER BY opened_at DESC, incident_id DESC"); err != nil {
+	if err := s.conn.Select(ctx, &out, stmts.Get("list")); err != nil {
 		return nil, fmt.Errorf("incidents: list: %w", err)
 	}
 	return out, nil
@@ -123,7 +132,7 @@ func (s *Store) List(ctx context.Context) ([]Incident, error) {
 // Get returns one incident.
 func (s *Store) Get(ctx context.Context, id string) (Incident, error) {
 	var out []Incident
-	if err := s.conn.Select(ctx, &out, "SELECT * FROM incidents FINAL WHERE incident_id = ?", strings.ToUpper(id)); err != nil {
+	if err := s.conn.Select(ctx, &out, stmts.Get("get"), strings.ToUpper(id)); err != nil {
 		return Incident{}, fmt.Errorf("incidents: %w", err)
 	}
 	if len(out) == 0 {
@@ -214,8 +223,9 @@ func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expec
 		// another incident is the same fixture.
 		Tags: tags,
 		Provenance: map[string]any{
-			"incident": inc.ID, "severity": inc.Severity, "trace_id": traceID, "run_id": runID, "release": release, "task": task,
-			"promoted_by": by, "promoted_at": s.now().Format(time.RFC3339), "redactions_at_promotion": counts.Total(),
+			datasets.ProvIncident: inc.ID, datasets.ProvSeverity: inc.Severity, datasets.ProvTraceID: traceID,
+			datasets.ProvRunID: runID, datasets.ProvRelease: release, datasets.ProvTask: task, datasets.ProvPromotedBy: by,
+			datasets.ProvPromotedAt: s.now().Format(time.RFC3339), datasets.ProvRedactions: counts.Total(),
 		},
 		Snapshot: snap,
 	}, nil

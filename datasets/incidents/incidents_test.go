@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/datasets/incidents"
 	"github.com/evalhouse/evalhouse/ingest"
@@ -22,6 +24,17 @@ const failedRunFixed = `{"kind":"run","trace_id":"tr-bad","span_id":"s1","run_id
 {"kind":"tool","trace_id":"tr-bad","span_id":"s2","parent_span_id":"s1","run_id":"run-bad","tenant":"acme","environment":"production","release":"2.4.0","ts":"2026-11-21T10:00:01Z","duration_ms":30,"status":"ok","tool":"send_email","args":{"to":"julia@example.net"},"authorization":"allowed","retry_count":0,"idempotency_key":"k1","side_effect":"external"}
 `
 
+// ingestFailedRun stores failedRun.
+func ingestFailedRun(t *testing.T, conn driver.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	p, _ := ingest.NewPipeline(ingest.NewWriter(conn, 0, 0), ingest.Options{Urgent: true})
+	p.ReadNDJSON(ctx, "t", strings.NewReader(failedRun))
+	if _, err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func setup(t *testing.T) (*incidents.Store, *datasets.Store) {
 	t.Helper()
 	s := storetest.New(t)
@@ -29,11 +42,7 @@ func setup(t *testing.T) (*incidents.Store, *datasets.Store) {
 	if _, err := schema.Migrate(ctx, s.Conn, schema.Options{}, nil); err != nil {
 		t.Fatal(err)
 	}
-	p, _ := ingest.NewPipeline(ingest.NewWriter(s.Conn, 0, 0), ingest.Options{Urgent: true})
-	p.ReadNDJSON(ctx, "t", strings.NewReader(failedRun))
-	if _, err := p.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ingestFailedRun(t, s.Conn)
 	ds := datasets.New(s.Conn)
 	if _, err := ds.Create(ctx, "support-bot", []datasets.Case{{CaseID: "c001", Input: "hi", Expected: map[string]any{"answer": "hello"}}}, datasets.Provenance{By: "t"}); err != nil {
 		t.Fatal(err)

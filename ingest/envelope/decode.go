@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/evalhouse/evalhouse/datasets/dsref"
 )
 
 // DecodeError is the error Decode returns. Its message names the field and
@@ -70,7 +72,7 @@ func (sc *scratch) put(s *scanner) {
 //   - every known field must have its JSON type (integer fields accept
 //     whole numbers such as 12.0; number fields accept integers); null
 //     counts as absent for every field.
-//   - dataset, when present, must look like "name@vN" (see ValidDataset).
+//   - dataset, when present, must be a dataset version, "name@vN" (see ValidDataset).
 //   - a top-level field may appear only once.
 //
 // Unknown top-level fields are moved into Attributes under their own name,
@@ -275,25 +277,13 @@ func ValidKind(k Kind) bool {
 	return false
 }
 
-// ValidDataset reports whether s looks like "name@vN": a name of ASCII
-// letters, digits, '.', '_', '-' or '/' starting with a letter or digit,
-// then "@v" and a decimal version number.
+// ValidDataset reports whether s is the reference of one dataset version,
+// NAME@vN, in the grammar every dataset reader shares (dsref.ParsePinned):
+// a dataset name (lower-case letters, digits, '.', '_', '-', starting with
+// a letter or digit, up to 100 bytes), "@v" and a version from 1 without
+// leading zeros. An event whose dataset is accepted here is one the
+// datasets store and the gate can resolve.
 func ValidDataset(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	if at < 1 || len(s) < at+3 || s[at+1] != 'v' {
-		return false
-	}
-	for i := 0; i < at; i++ {
-		c := s[i]
-		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-' && c != '/') {
-			return false
-		}
-	}
-	for i := at + 2; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	_, err := dsref.ParsePinned(s)
+	return err == nil
 }

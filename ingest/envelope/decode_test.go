@@ -45,6 +45,14 @@ func TestDecodeErrors(t *testing.T) {
 		{"expires_at bad", `"expires_at":"tomorrow"`, `field "expires_at": want RFC 3339 timestamp string, got a string that does not parse`},
 		{"dataset bad", `"dataset":"refunds"`, `field "dataset": want "name@vN"`},
 		{"dataset no digits", `"dataset":"refunds@v"`, `field "dataset": want "name@vN"`},
+		// Names and versions no dataset can have: each used to decode and
+		// then match no dataset (datasets/dsref is the one grammar).
+		{"dataset upper case and slash", `"dataset":"Support/Bot@v1"`, `field "dataset": want "name@vN"`},
+		{"dataset slash", `"dataset":"refunds/eu@v1"`, `field "dataset": want "name@vN"`},
+		{"dataset version zero", `"dataset":"refunds@v0"`, `field "dataset": want "name@vN"`},
+		{"dataset leading zero", `"dataset":"refunds@v01"`, `field "dataset": want "name@vN"`},
+		{"dataset latest", `"dataset":"refunds@latest"`, `field "dataset": want "name@vN"`},
+		{"dataset version too large", `"dataset":"refunds@v4294967296"`, `field "dataset": want "name@vN"`},
 		{"duplicate known", `"model":"a","model":"b"`, `field "model": appears more than once`},
 		{"duplicate escaped", `"model":"a","\u006dodel":"b"`, `field "model": appears more than once`},
 		{"duplicate unknown", `"x":1,"x":2`, `field "x": appears more than once`},
@@ -172,7 +180,7 @@ func TestDecodeValues(t *testing.T) {
 		`"latency_ms":1.5e2,"score":null,"model":null,"citation_required":false,"source_ids":[],` +
 		`"args":{"n":1,"big":12345678901234567890,"list":[true,null,"s",{}]},"output":"",` +
 		`"expires_at":"2026-11-02T12:00:00.5+02:00","stop_reason":"caf\u00e9 \ud83d\ude00","actor":"bad` + "\xff" + `utf8",` +
-		`"\u0074ask":"escaped key","dataset":"refund-requests/eu@v12","case_id":"c1"`))
+		`"\u0074ask":"escaped key","dataset":"refund-requests.eu@v12","case_id":"c1"`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +216,7 @@ func TestDecodeValues(t *testing.T) {
 		{"stop_reason", ev.StopReason, "café 😀"},
 		{"actor", ev.Actor, "bad\uFFFDutf8"},
 		{"task", ev.Task, "escaped key"},
-		{"dataset", ev.Dataset, "refund-requests/eu@v12"},
+		{"dataset", ev.Dataset, "refund-requests.eu@v12"},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {

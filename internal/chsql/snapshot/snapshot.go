@@ -25,8 +25,9 @@ var Update = flag.Bool("update", false, "rewrite testdata/snapshots/*.sql from t
 // Recorder is a driver.Conn that remembers each statement it forwards.
 type Recorder struct {
 	driver.Conn
-	mu    sync.Mutex
-	stmts []string
+	mu      sync.Mutex
+	stmts   []string
+	checked map[string]bool // statements CheckTake compared
 }
 
 // Record wraps conn.

@@ -1,0 +1,6 @@
+SELECT incident_id, title, severity, owner, trace_ids, status, promoted_to, opened_at, updated_at
+FROM incidents FINAL
+WHERE incident_id = ?
+;
+INSERT INTO incidents (incident_id, title, severity, owner, trace_ids, status, promoted_to, opened_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

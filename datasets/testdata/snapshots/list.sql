@@ -1,0 +1,3 @@
+SELECT name, version, content_hash, status, case_count, created_at, created_by, approved_by, source, note, updated_at
+FROM datasets FINAL
+ORDER BY name, version

@@ -1,0 +1,5 @@
+SELECT evidence
+FROM gate_decisions
+WHERE release = @release
+ORDER BY decided_at DESC, seq DESC
+LIMIT 1

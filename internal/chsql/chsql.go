@@ -14,7 +14,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
+	"sort"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -24,6 +27,10 @@ import (
 type Set struct {
 	owner string
 	root  *template.Template
+	src   map[string]string
+
+	mu       sync.Mutex
+	rendered map[string]bool
 }
 
 // Load parses every sql/*.sql file of fsys. It panics on a file that is
@@ -33,14 +40,15 @@ func Load(owner string, fsys fs.FS) *Set {
 	if err != nil || len(names) == 0 {
 		panic(fmt.Sprintf("%s: no embedded sql/*.sql (%v)", owner, err))
 	}
-	s := &Set{owner: owner, root: template.New(owner).Option("missingkey=error")}
+	s := &Set{owner: owner, root: template.New(owner).Option("missingkey=error"), src: map[string]string{}, rendered: map[string]bool{}}
 	for _, n := range names {
 		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			panic(fmt.Sprintf("%s: %v", owner, err))
 		}
 		name := strings.TrimSuffix(path.Base(n), ".sql")
-		if _, err := s.root.New(name).Parse(stripComments(string(b))); err != nil {
+		s.src[name] = stripComments(string(b))
+		if _, err := s.root.New(name).Parse(s.src[name]); err != nil {
 			panic(fmt.Sprintf("%s: sql/%s.sql: %v", owner, name, err))
 		}
 	}
@@ -60,6 +68,9 @@ func (s *Set) Render(name string, data any) string {
 	if t == nil || name == s.owner {
 		panic(fmt.Sprintf("%s: no embedded statement sql/%s.sql", s.owner, name))
 	}
+	s.mu.Lock()
+	s.rendered[name] = true
+	s.mu.Unlock()
 	var b bytes.Buffer
 	if err := t.Execute(&b, data); err != nil {
 		panic(fmt.Sprintf("%s: sql/%s.sql: %v", s.owner, name, err))
@@ -89,6 +100,38 @@ func stripComments(src string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+var include = regexp.MustCompile(`{{-?\s*template\s+"([^"]+)"`)
+
+// Unused lists the files no statement has used since Load: neither
+// rendered, nor included by a rendered one. An owner's snapshot test,
+// having driven every reader and writer, expects none.
+func (s *Set) Unused() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	used := map[string]bool{}
+	var mark func(string)
+	mark = func(n string) {
+		if used[n] {
+			return
+		}
+		used[n] = true
+		for _, m := range include.FindAllStringSubmatch(s.src[n], -1) {
+			mark(m[1])
+		}
+	}
+	for n := range s.rendered {
+		mark(n)
+	}
+	var out []string
+	for n := range s.src {
+		if !used[n] {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // clean drops blank lines and trailing spaces, so what reaches the store

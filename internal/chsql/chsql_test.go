@@ -1,6 +1,7 @@
 package chsql
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -55,5 +56,20 @@ func TestFragmentCommentsStayOutOfTheStatement(t *testing.T) {
 	})
 	if got := s.Render("count", struct{ T string }{"a"}); got != "SELECT count() FROM t WHERE 1 AND tenant = @tenant" {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestUnusedNamesWhatNoStatementUsed(t *testing.T) {
+	s := Load("t", fstest.MapFS{
+		"sql/cond.sql":  {Data: []byte("{{if .T}} AND t = @t{{end}}")},
+		"sql/count.sql": {Data: []byte("SELECT count() FROM t WHERE 1{{template \"cond\" .}}")},
+		"sql/other.sql": {Data: []byte("SELECT 2")},
+	})
+	if got := fmt.Sprint(s.Unused()); got != "[cond count other]" {
+		t.Errorf("before any use: %s", got)
+	}
+	s.Render("count", struct{ T string }{})
+	if got := fmt.Sprint(s.Unused()); got != "[other]" {
+		t.Errorf("after count: %s", got)
 	}
 }

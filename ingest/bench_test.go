@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/envelope"
 	"github.com/evalhouse/evalhouse/internal/storetest"
@@ -82,7 +83,7 @@ func writeRawRows(tb testing.TB, src, dst string) {
 	out.Close()
 }
 
-func rowJSON(r *ingest.Row) map[string]any {
+func rowJSON(r *events.Row) map[string]any {
 	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000000") }
 	return map[string]any{
 		"tenant": r.Tenant, "environment": r.Environment, "ts": ts(r.TS), "kind": r.Kind, "event_id": r.EventID,

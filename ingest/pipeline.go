@@ -105,7 +105,7 @@ type Pipeline struct {
 	opts    Options
 	red     *redact.Redactor
 	prices  *pricing.Table
-	batch   []Row
+	batch   []events.Row
 	pos     []linePos // where each row of batch came from
 	sum     Summary
 	started time.Time
@@ -184,7 +184,7 @@ func (p *Pipeline) Event(ctx context.Context, origin string, n int, ev *envelope
 // rejected; under Strict, so is one with contract violations. Duplicates
 // are dropped as for events. The pipeline owns row, its slices and map
 // included, after the call.
-func (p *Pipeline) Row(ctx context.Context, origin string, n int, row Row) error {
+func (p *Pipeline) Row(ctx context.Context, origin string, n int, row events.Row) error {
 	if p.dlErr != nil {
 		return p.dlErr
 	}
@@ -357,9 +357,9 @@ func (p *Pipeline) flushFull(ctx context.Context) error {
 	return nil
 }
 
-func (p *Pipeline) take() ([]Row, []linePos) {
+func (p *Pipeline) take() ([]events.Row, []linePos) {
 	batch, pos := p.batch, p.pos
-	p.batch, p.pos = make([]Row, 0, p.opts.BatchSize), make([]linePos, 0, p.opts.BatchSize)
+	p.batch, p.pos = make([]events.Row, 0, p.opts.BatchSize), make([]linePos, 0, p.opts.BatchSize)
 	return batch, pos
 }
 

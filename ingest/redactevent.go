@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 
+	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/ingest/envelope"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 )
@@ -26,7 +27,7 @@ func redactPayloads(r *redact.Redactor, ev *envelope.Event, c redact.Counts) {
 
 // redactRow scrubs a stored row's content (Pipeline.Row): its payloads as
 // their JSON text, and its text fields.
-func redactRow(r *redact.Redactor, row *Row, c redact.Counts) {
+func redactRow(r *redact.Redactor, row *events.Row, c redact.Counts) {
 	for _, s := range []*string{&row.Input, &row.Output, &row.Args, &row.Attributes} {
 		if *s != "" {
 			*s = r.String(*s, c)
@@ -37,7 +38,7 @@ func redactRow(r *redact.Redactor, row *Row, c redact.Counts) {
 
 // redactText scrubs a row's text fields, identifiers excepted (see
 // secretInIdentifier).
-func redactText(r *redact.Redactor, row *Row, c redact.Counts) {
+func redactText(r *redact.Redactor, row *events.Row, c redact.Counts) {
 	for _, s := range []*string{
 		&row.Tenant, &row.Environment, &row.Release, &row.Status,
 		&row.Actor, &row.Task, &row.StopReason,
@@ -60,7 +61,7 @@ func redactText(r *redact.Redactor, row *Row, c redact.Counts) {
 // redaction (a rewritten trace_id or run_id silently breaks every join on
 // it); an event whose identifier is itself a secret is rejected instead,
 // the field and the kind of secret named, the value never quoted.
-func secretInIdentifier(r *redact.Redactor, row *Row) string {
+func secretInIdentifier(r *redact.Redactor, row *events.Row) string {
 	for _, f := range []struct {
 		name string
 		v    string

@@ -9,13 +9,10 @@ import (
 	"github.com/evalhouse/evalhouse/ingest/envelope"
 )
 
-// Row is one agent_events row; its owner, package events, declares it.
-type Row = events.Row
-
 // ToRow maps a decoded, redacted event to its row. It is pure: the caller
 // has already filled cost, retention and bookkeeping fields it wants.
-func ToRow(ev *envelope.Event) Row {
-	r := Row{
+func ToRow(ev *envelope.Event) events.Row {
+	r := events.Row{
 		Tenant: ev.Tenant, Environment: ev.Environment, TS: ev.TS.UTC(), Kind: ev.Kind,
 		EventID: ev.EventID, TraceID: ev.TraceID, SpanID: ev.SpanID, ParentSpanID: ev.ParentSpanID, RunID: ev.RunID,
 		Release: ev.Release, DurationMS: f64(ev.DurationMS), Status: ev.Status, Dataset: ev.Dataset, CaseID: ev.CaseID,

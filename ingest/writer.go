@@ -41,7 +41,7 @@ type Writer struct {
 }
 
 type pendingWrite struct {
-	rows []Row
+	rows []events.Row
 	done chan writeResult
 }
 
@@ -82,7 +82,7 @@ func NewWriter(conn driver.Conn, maxRows int, maxWait time.Duration) *Writer {
 // waiting for company. The Writer owns rows after the call. An error means
 // some rows may not be stored and a retry may succeed (a store outage, or
 // ctx ended first); a retry is safe: it deduplicates.
-func (w *Writer) Write(ctx context.Context, rows []Row, urgent bool) (WriteResult, error) {
+func (w *Writer) Write(ctx context.Context, rows []events.Row, urgent bool) (WriteResult, error) {
 	if len(rows) == 0 {
 		return WriteResult{}, nil
 	}
@@ -138,7 +138,7 @@ func (w *Writer) flush(batch []*pendingWrite) {
 
 // kept is a row to insert and where it came from.
 type kept struct {
-	row        *Row
+	row        *events.Row
 	write, idx int
 }
 
@@ -241,7 +241,7 @@ func (w *Writer) bisect(ctx context.Context, rows []kept, err error, failed map[
 
 // send inserts rows as one insert.
 func (w *Writer) send(ctx context.Context, keep []kept) error {
-	rows := make([]*Row, len(keep))
+	rows := make([]*events.Row, len(keep))
 	for i, k := range keep {
 		rows[i] = k.row
 	}

@@ -13,6 +13,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/ingest"
 )
 
@@ -151,7 +152,7 @@ func BenchmarkOTLPToStore(b *testing.B) {
 				bodies, n := benchBodies(b, benchSpans(), i+1)
 				s := newStore(b)
 				w := ingest.NewWriter(s.Conn, benchBatch, 0)
-				var rows [][]ingest.Row
+				var rows [][]events.Row
 				if mode == "rows" {
 					rows = toRows(b, bodies)
 				}
@@ -183,9 +184,9 @@ func BenchmarkOTLPToStore(b *testing.B) {
 }
 
 // toRows maps bodies to rows in batches of benchBatch.
-func toRows(b *testing.B, bodies [][]byte) [][]ingest.Row {
-	var out [][]ingest.Row
-	var batch []ingest.Row
+func toRows(b *testing.B, bodies [][]byte) [][]events.Row {
+	var out [][]events.Row
+	var batch []events.Row
 	for _, body := range bodies {
 		req, err := DecodeProtobuf(body)
 		if err != nil {

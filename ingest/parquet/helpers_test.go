@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/parquet"
 	"github.com/evalhouse/evalhouse/internal/restamp"
@@ -164,11 +165,11 @@ func sameRows(a, b []map[string]any) string {
 
 // fullRow is a row with every column set to something other than its
 // default, so a mapping that drops a column shows.
-func fullRow(i int) ingest.Row {
+func fullRow(i int) events.Row {
 	// A day ago, whatever the date: inside every retention class.
 	ts := time.Now().UTC().Truncate(time.Hour).Add(-24 * time.Hour).Add(time.Duration(i) * 1234567 * time.Microsecond)
 	s := func(p string) string { return fmt.Sprintf("%s-%d", p, i) }
-	return ingest.Row{
+	return events.Row{
 		Tenant: "acme", Environment: "staging", TS: ts, Kind: "tool", EventID: s("ev"), TraceID: s("tr"),
 		SpanID: s("sp"), ParentSpanID: s("psp"), RunID: s("run"), Release: "2.4.0", DurationMS: 12.5,
 		Status: "ok", Dataset: "support-bot@v1", CaseID: s("c"),

@@ -11,7 +11,7 @@ import (
 
 	pq "github.com/parquet-go/parquet-go"
 
-	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/ingest/parquet"
 )
 
@@ -24,7 +24,7 @@ func TestSchemaColumnsAreTheTables(t *testing.T) {
 		t.Fatalf("Record's columns and the table's differ:\nrecord: %v\ntable:  %v", names, parquet.Columns)
 	}
 	// Every Row field has a Record field of the same name and type family.
-	rt, rect := reflect.TypeFor[ingest.Row](), reflect.TypeFor[parquet.Record]()
+	rt, rect := reflect.TypeFor[events.Row](), reflect.TypeFor[parquet.Record]()
 	for i := range rt.NumField() {
 		f := rt.Field(i)
 		g, ok := rect.FieldByName(f.Name)
@@ -38,7 +38,7 @@ func TestSchemaColumnsAreTheTables(t *testing.T) {
 }
 
 func TestRecordRoundTripsEveryField(t *testing.T) {
-	rows := []ingest.Row{fullRow(1), fullRow(2)}
+	rows := []events.Row{fullRow(1), fullRow(2)}
 	rows[1].SourceIDs, rows[1].RedactionCounts, rows[1].ContractViolations = nil, nil, nil
 	at := time.Date(2026, 11, 21, 10, 0, 0, 123e6, time.UTC)
 	recs := make([]parquet.Record, len(rows))
@@ -65,7 +65,7 @@ func TestRecordRoundTripsEveryField(t *testing.T) {
 		back := got[i].Row()
 		want := rows[i]
 		// Absent lists and maps read back empty: the table cannot tell them apart.
-		norm := func(r *ingest.Row) {
+		norm := func(r *events.Row) {
 			for _, s := range []*[]string{&r.SourceIDs, &r.ReadIDs, &r.WriteIDs, &r.ContractViolations} {
 				if len(*s) == 0 {
 					*s = nil

@@ -84,7 +84,19 @@ func (f *kafkaFlags) config() (kafkasrc.Config, error) {
 		}
 	}
 	c.Decoders = sources.KafkaDecoders()
+	c.OptionName = f.flagName
 	return c, nil
+}
+
+// flagName is the flag that sets a configuration key (brokers →
+// --brokers, or --kafka-brokers on serve); "" for keys only the --config
+// file sets.
+func (f *kafkaFlags) flagName(key string) string {
+	name := f.prefix + strings.ReplaceAll(key, "_", "-")
+	if f.fs.Lookup(name) == nil {
+		return ""
+	}
+	return "--" + name
 }
 
 // enabled says whether the flags (or a config file) name brokers.

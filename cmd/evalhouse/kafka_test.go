@@ -109,3 +109,19 @@ func TestKafkaDeadLetterTopicRefused(t *testing.T) {
 		}
 	}
 }
+
+// serve's Kafka source names its own flags (--kafka-…) in what it refuses,
+// not those of `ingest kafka`.
+func TestServeKafkaErrorsNameServeFlags(t *testing.T) {
+	store, _ := storeFlag(t)
+	out, code := run(t, nil, store, "serve", "--listen", "127.0.0.1:0", "--kafka-brokers", "nohostport",
+		"--kafka-topic", "events", "--kafka-group", "g", "--kafka-dead-letter-partitions", "-2")
+	if code == 0 {
+		t.Fatalf("serve started with bad Kafka flags:\n%s", out)
+	}
+	for _, want := range []string{`brokers (--kafka-brokers): "nohostport" is not host:port`, "dead_letter_partitions (--kafka-dead-letter-partitions) -2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not mention %q:\n%s", want, out)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/httpingest"
 	"github.com/evalhouse/evalhouse/ingest/otlp"
+	"github.com/evalhouse/evalhouse/internal/httpbody"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -57,14 +58,12 @@ process owns.`,
 			}
 			defer s.Close()
 			w := ingest.NewWriter(s.Conn, 0, batchWait)
-			evcfg := httpingest.Config{MaxBody: maxBody, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
-			trcfg := otlp.Config{MaxBody: maxBody, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
-			if err := evcfg.Validate(); err != nil {
-				return err
+			limits := httpbody.Limits{MaxBody: maxBody}
+			if err := limits.Validate(); err != nil {
+				return &exitError{exitUsage, fmt.Errorf("--max-body: %w", err)}
 			}
-			if err := trcfg.Validate(); err != nil {
-				return err
-			}
+			evcfg := httpingest.Config{Limits: limits, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
+			trcfg := otlp.Config{Limits: limits, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
 			mux := http.NewServeMux()
 			mux.Handle("/v1/events", httpingest.New(w, evcfg, a.log))
 			mux.Handle("/v1/traces", otlp.NewHandler(w, trcfg, a.log))

@@ -7,19 +7,15 @@ import (
 
 // Config configures the handler.
 type Config struct {
-	// MaxBody is the largest accepted request body, after gzip; 0 means 16 MiB.
-	MaxBody int64
-	// MaxInFlight bounds concurrent requests; more get 429. 0 means 64.
-	MaxInFlight int
+	// Limits bound request bodies and concurrent requests.
+	httpbody.Limits
 	// Pipeline is the template for each request's pipeline (Strict,
 	// Redactor, Retention, …); Source and Urgent are set by the handler.
 	Pipeline ingest.Options
 }
 
-// Validate reports what is wrong with c, naming the serve flag.
-func (c Config) Validate() error {
-	return httpbody.Limits{MaxBody: c.MaxBody, MaxInFlight: c.MaxInFlight}.Validate()
-}
+// Validate reports what is wrong with c (its Limits).
+func (c Config) Validate() error { return c.Limits.Validate() }
 
 // Formats are the media types POST /v1/events takes: envelope NDJSON under
 // its usual names, and a body without a Content-Type.

@@ -28,7 +28,7 @@ func New(w *ingest.Writer, cfg Config, log *slog.Logger) *Handler {
 		httpbody.WriteJSON(w, status, Response{Error: msg})
 	}
 	return &Handler{cfg: cfg, w: w, log: log, admit: httpbody.NewAdmission(Formats(),
-		httpbody.Limits{MaxBody: cfg.MaxBody, MaxInFlight: cfg.MaxInFlight}, "use POST with an NDJSON body", refuse)}
+		cfg.Limits, "use POST with an NDJSON body", refuse)}
 }
 
 // Response is the JSON body of every answer to POST /v1/events.

@@ -101,9 +101,25 @@ type Config struct {
 	// wiring registers them, so this package needs no OTLP. A message in a
 	// format without a decoder is dead-lettered.
 	Decoders map[Format]ingest.Decoder `yaml:"-"`
+
+	// OptionName spells a key (brokers, dead_letter_topic, …) as the
+	// caller's user sets it, for messages: the CLI passes its flags. Nil
+	// (or ""): the key alone, as the YAML file spells it.
+	OptionName func(key string) string `yaml:"-"`
 }
 
 // withDefaults returns c with the zero optional fields filled in.
+// key is a configuration key as the user sets it: "brokers (--brokers)"
+// when OptionName names a flag, "brokers" otherwise.
+func (c Config) key(k string) string {
+	if c.OptionName != nil {
+		if n := c.OptionName(k); n != "" {
+			return k + " (" + n + ")"
+		}
+	}
+	return k
+}
+
 func (c Config) withDefaults() Config {
 	if c.Format == "" {
 		c.Format = FormatNDJSON
@@ -147,79 +163,80 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every problem with c, each naming its YAML key and flag.
+// Validate reports every problem with c, each naming its key (and, with
+// OptionName, the flag that sets it).
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("kafka: "+format, args...)) }
 	if len(c.Brokers) == 0 {
-		bad("brokers (--brokers): at least one host:port is required")
+		bad("%s: at least one host:port is required", c.key("brokers"))
 	}
 	for _, b := range c.Brokers {
 		if host, port, err := net.SplitHostPort(b); err != nil || host == "" || port == "" {
-			bad("brokers (--brokers): %q is not host:port", b)
+			bad("%s: %q is not host:port", c.key("brokers"), b)
 		}
 	}
 	if c.Topic == "" {
-		bad("topic (--topic) is required")
+		bad("%s is required", c.key("topic"))
 	} else if err := checkTopic(c.Topic); err != nil {
-		bad("topic (--topic): %v", err)
+		bad("%s: %v", c.key("topic"), err)
 	}
 	if c.Group == "" {
-		bad("group (--group) is required")
+		bad("%s is required", c.key("group"))
 	}
 	switch c.Format {
 	case "", FormatNDJSON:
 	case FormatOTLP:
 		if c.Decoders[FormatOTLP] == nil {
-			bad("format (--format) otlp: this build has no OTLP decoder; send envelope NDJSON")
+			bad("%s otlp: this build has no OTLP decoder; send envelope NDJSON", c.key("format"))
 		}
 	default:
-		bad("format (--format) %q: want ndjson or otlp", c.Format)
+		bad("%s %q: want ndjson or otlp", c.key("format"), c.Format)
 	}
 	if c.DeadLetterTopic != "" {
 		if err := checkTopic(c.DeadLetterTopic); err != nil {
-			bad("dead_letter_topic (--dead-letter-topic): %v", err)
+			bad("%s: %v", c.key("dead_letter_topic"), err)
 		} else if c.DeadLetterTopic == c.Topic {
-			bad("dead_letter_topic (--dead-letter-topic) must differ from topic: rejected input would be read again")
+			bad("%s must differ from topic: rejected input would be read again", c.key("dead_letter_topic"))
 		}
 	}
 	if c.DeadLetterPartitions < -1 || c.DeadLetterPartitions > 1_000_000 {
-		bad("dead_letter_partitions (--dead-letter-partitions) %d: want 1 to 1000000, or -1 for the broker's default", c.DeadLetterPartitions)
+		bad("%s %d: want 1 to 1000000, or -1 for the broker's default", c.key("dead_letter_partitions"), c.DeadLetterPartitions)
 	}
 	if c.DeadLetterReplication < -1 || c.DeadLetterReplication > 32767 {
-		bad("dead_letter_replication (--dead-letter-replication) %d: want 1 to 32767, or -1 for the broker's default", c.DeadLetterReplication)
+		bad("%s %d: want 1 to 32767, or -1 for the broker's default", c.key("dead_letter_replication"), c.DeadLetterReplication)
 	}
 	if c.BatchSize < 0 || c.BatchSize > 1_000_000 {
-		bad("batch (--batch) %d: want 1 to 1000000 messages (0 for the default)", c.BatchSize)
+		bad("%s %d: want 1 to 1000000 messages (0 for the default)", c.key("batch"), c.BatchSize)
 	}
 	if c.BatchBytes < 0 {
-		bad("batch_bytes %d: must not be negative", c.BatchBytes)
+		bad("%s %d: must not be negative", c.key("batch_bytes"), c.BatchBytes)
 	}
 	switch c.StartOffset {
 	case "", "earliest", "latest":
 	default:
-		bad("start_offset (--start-offset) %q: want earliest or latest", c.StartOffset)
+		bad("%s %q: want earliest or latest", c.key("start_offset"), c.StartOffset)
 	}
 	for _, d := range []struct {
 		key string
 		v   time.Duration
 	}{
-		{"batch_wait (--batch-wait)", c.BatchWait}, {"heartbeat_interval", c.HeartbeatInterval},
-		{"session_timeout", c.SessionTimeout}, {"rebalance_timeout", c.RebalanceTimeout}, {"flush_timeout", c.FlushTimeout},
+		{c.key("batch_wait"), c.BatchWait}, {c.key("heartbeat_interval"), c.HeartbeatInterval},
+		{c.key("session_timeout"), c.SessionTimeout}, {c.key("rebalance_timeout"), c.RebalanceTimeout}, {c.key("flush_timeout"), c.FlushTimeout},
 	} {
 		if d.v < 0 {
 			bad("%s %v: must not be negative", d.key, d.v)
 		}
 	}
 	if c.QueueCapacity < 0 {
-		bad("queue_capacity %d: must not be negative", c.QueueCapacity)
+		bad("%s %d: must not be negative", c.key("queue_capacity"), c.QueueCapacity)
 	}
 	if c.MaxBytes < 0 || (c.MaxBytes > 0 && c.MaxBytes < 1<<10) {
-		bad("max_bytes %d: want at least 1024", c.MaxBytes)
+		bad("%s %d: want at least 1024", c.key("max_bytes"), c.MaxBytes)
 	}
 	d := c.withDefaults()
 	if d.HeartbeatInterval >= d.SessionTimeout {
-		bad("heartbeat_interval %v must be below session_timeout %v", d.HeartbeatInterval, d.SessionTimeout)
+		bad("%s %v must be below session_timeout %v", c.key("heartbeat_interval"), d.HeartbeatInterval, d.SessionTimeout)
 	}
 	return errors.Join(errs...)
 }

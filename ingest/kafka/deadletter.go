@@ -26,8 +26,8 @@ func (s *Source) createDeadLetterTopic(ctx context.Context, c *kafka.Client, bro
 		err = nil
 	}
 	if err != nil {
-		return fmt.Errorf("kafka: dead_letter_topic (--dead-letter-topic) %q does not exist and creating it (%s) failed: %w; %s",
-			t, shape(parts, repl), err, createHint(err, t, parts, repl, brokers))
+		return fmt.Errorf("kafka: %s %q does not exist and creating it (%s) failed: %w; %s",
+			s.cfg.key("dead_letter_topic"), t, shape(parts, repl), err, createHint(s.cfg, err, t, parts, repl, brokers))
 	}
 	s.log.Info("kafka: created the dead-letter topic", "dead_letter_topic", t, "partitions", parts, "replication", repl)
 	// The controller has created it; wait (briefly) until metadata shows
@@ -56,22 +56,23 @@ func shape(parts, repl int) string {
 }
 
 // createHint says what to change after a refused CreateTopics.
-func createHint(err error, topic string, parts, repl, brokers int) string {
+func createHint(c Config, err error, topic string, parts, repl, brokers int) string {
 	yourself := fmt.Sprintf("or create %q yourself", topic)
+	p, r := c.key("dead_letter_partitions"), c.key("dead_letter_replication")
 	switch {
 	case errors.Is(err, kafka.InvalidReplicationFactor):
 		if repl < 0 {
-			return "this broker does not take -1 (its default, Kafka 2.4 and later): set --dead-letter-replication (dead_letter_replication) to a count, " + yourself
+			return "this broker does not take -1 (its default, Kafka 2.4 and later): set " + r + " to a count, " + yourself
 		}
-		return fmt.Sprintf("set --dead-letter-replication (dead_letter_replication) to at most the number of brokers (%d here), %s", brokers, yourself)
+		return fmt.Sprintf("set %s to at most the number of brokers (%d here), %s", r, brokers, yourself)
 	case errors.Is(err, kafka.InvalidPartitionNumber):
-		return "set --dead-letter-partitions (dead_letter_partitions) to a count the broker accepts, " + yourself
+		return "set " + p + " to a count the broker accepts, " + yourself
 	case errors.Is(err, kafka.TopicAuthorizationFailed), errors.Is(err, kafka.ClusterAuthorizationFailed):
-		return fmt.Sprintf("grant this client CREATE on topic %q, %s, or name an existing topic with --dead-letter-topic", topic, yourself)
+		return fmt.Sprintf("grant this client CREATE on topic %q, %s, or name an existing topic with %s", topic, yourself, c.key("dead_letter_topic"))
 	case errors.Is(err, kafka.PolicyViolation), errors.Is(err, kafka.InvalidRequest), errors.Is(err, kafka.InvalidConfiguration):
-		return "set --dead-letter-partitions and --dead-letter-replication to what the cluster's topic policy allows, " + yourself
+		return "set " + p + " and " + r + " to what the cluster's topic policy allows, " + yourself
 	}
-	return "check --dead-letter-partitions and --dead-letter-replication, " + yourself
+	return "check " + p + " and " + r + ", " + yourself
 }
 
 // deadRecord is one dead-letter record and the message it came from.
@@ -132,7 +133,7 @@ func (g *genRun) writeDead(ctx context.Context, b *batch, atFlush bool) error {
 	if failed > 1 {
 		more = fmt.Sprintf(" (and %d more of the batch's %d)", failed-1, len(recs))
 	}
-	return fmt.Errorf("kafka: dead-letter topic %q (--dead-letter-topic): writing the dead letter of %s partition %d offset %d failed%s: %w; "+
+	return fmt.Errorf("kafka: %s %q: writing the dead letter of %s partition %d offset %d failed%s: %w; "+
 		"the source stopped: that batch is not recorded and its offsets are not committed, so the next run reads it again",
-		g.s.cfg.DeadLetterTopic, g.s.cfg.Topic, first.partition, first.offset, more, err)
+		g.s.cfg.key("dead_letter_topic"), g.s.cfg.DeadLetterTopic, g.s.cfg.Topic, first.partition, first.offset, more, err)
 }

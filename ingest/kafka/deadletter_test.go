@@ -177,7 +177,7 @@ func TestDeadLetterTopicRefused(t *testing.T) {
 		{name: "not authorized", fault: kerr.TopicAuthorizationFailed,
 			want: []string{`"events.dlq"`, "Topic Authorization Failed", "grant this client CREATE", "--dead-letter-topic"}},
 		{name: "policy", fault: kerr.PolicyViolation,
-			want: []string{`"events.dlq"`, "Policy Violation", "--dead-letter-partitions and --dead-letter-replication"}},
+			want: []string{`"events.dlq"`, "Policy Violation", "(--dead-letter-partitions) and dead_letter_replication (--dead-letter-replication)"}},
 	}
 	s := migrated(t)
 	for _, c := range cases {
@@ -188,6 +188,8 @@ func TestDeadLetterTopicRefused(t *testing.T) {
 			}
 			cfg := testConfig(addrs, "events", "g")
 			cfg.DeadLetterTopic, cfg.DeadLetterReplication = "events.dlq", c.repl
+			// As `ingest kafka` names its flags: the hints name them too.
+			cfg.OptionName = func(k string) string { return "--" + strings.ReplaceAll(k, "_", "-") }
 			src, err := New(cfg, ingest.NewWriter(s.Conn, 0, 0), ingest.Options{}, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -177,7 +177,7 @@ func (s *Source) check(ctx context.Context) error {
 	c := &kafka.Client{Addr: kafka.TCP(s.cfg.Brokers...), Timeout: 10 * time.Second}
 	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
 	if err != nil {
-		return fmt.Errorf("kafka: brokers (--brokers) %s: %w", strings.Join(s.cfg.Brokers, ","), err)
+		return fmt.Errorf("kafka: %s %s: %w", s.cfg.key("brokers"), strings.Join(s.cfg.Brokers, ","), err)
 	}
 	missing := map[string]error{}
 	for _, t := range topics {
@@ -198,9 +198,9 @@ func (s *Source) check(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		case t == s.cfg.DeadLetterTopic:
-			errs = append(errs, fmt.Errorf("kafka: dead_letter_topic (--dead-letter-topic) %q: %w", t, err))
+			errs = append(errs, fmt.Errorf("kafka: %s %q: %w", s.cfg.key("dead_letter_topic"), t, err))
 		default:
-			errs = append(errs, fmt.Errorf("kafka: topic (--topic) %q: %w", t, err))
+			errs = append(errs, fmt.Errorf("kafka: %s %q: %w", s.cfg.key("topic"), t, err))
 		}
 	}
 	return errors.Join(errs...)

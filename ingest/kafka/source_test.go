@@ -442,7 +442,7 @@ func TestStartShutdown(t *testing.T) {
 	checkAllCommitted(t, addrs, "g", "events", 1)
 
 	missing, _ := New(testConfig(addrs, "nope", "g"), ingest.NewWriter(s.Conn, 0, 0), ingest.Options{}, nil)
-	if err := missing.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "--topic") {
+	if err := missing.Run(context.Background()); err == nil || !strings.Contains(err.Error(), `kafka: topic "nope"`) {
 		t.Fatalf("missing topic: %v", err)
 	}
 }

@@ -7,10 +7,8 @@ import (
 
 // Config configures the OTLP/HTTP handler.
 type Config struct {
-	// MaxBody is the largest accepted request body, after gzip; 0 means 16 MiB.
-	MaxBody int64
-	// MaxInFlight bounds concurrent requests; more get 429. 0 means 64.
-	MaxInFlight int
+	// Limits bound request bodies and concurrent requests.
+	httpbody.Limits
 	// Pipeline is the template for each request's pipeline (Strict,
 	// Redactor, Retention, …); Source ("otlp") and Urgent are set here.
 	Pipeline ingest.Options
@@ -19,7 +17,5 @@ type Config struct {
 	Defaults Defaults
 }
 
-// Validate reports what is wrong with c, naming the serve flag.
-func (c Config) Validate() error {
-	return httpbody.Limits{MaxBody: c.MaxBody, MaxInFlight: c.MaxInFlight}.Validate()
-}
+// Validate reports what is wrong with c (its Limits).
+func (c Config) Validate() error { return c.Limits.Validate() }

@@ -41,7 +41,7 @@ func NewHandler(w *ingest.Writer, cfg Config, log *slog.Logger) *Handler {
 	}
 	h := &Handler{cfg: cfg, w: w, log: log}
 	h.admit = httpbody.NewAdmission(Formats(Options{Fallback: cfg.Defaults}),
-		httpbody.Limits{MaxBody: cfg.MaxBody, MaxInFlight: cfg.MaxInFlight}, "use POST", h.refuse)
+		cfg.Limits, "use POST", h.refuse)
 	return h
 }
 

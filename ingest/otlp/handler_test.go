@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/internal/httpbody"
 	"github.com/evalhouse/evalhouse/internal/restamp"
 	"github.com/evalhouse/evalhouse/internal/store"
 	"github.com/evalhouse/evalhouse/internal/storetest"
@@ -193,7 +194,7 @@ func otlpJSON(t testing.TB, req *coltracepb.ExportTraceServiceRequest) []byte {
 
 func TestHandlerErrors(t *testing.T) {
 	s := newStore(t)
-	srv := serveOTLP(t, s, Config{MaxBody: 1000})
+	srv := serveOTLP(t, s, Config{Limits: httpbody.Limits{MaxBody: 1000}})
 	url := srv.URL + "/v1/traces"
 	r := postOTLP(t, url, "application/x-protobuf", []byte{0xff, 0xff, 0xff})
 	if r.code != 400 || r.status(t).GetCode() != codeInvalidArgument || !strings.Contains(r.status(t).GetMessage(), "malformed") {
@@ -234,7 +235,7 @@ func TestHandlerErrors(t *testing.T) {
 
 func TestHandlerOverloadAndStoreFailure(t *testing.T) {
 	s := newStore(t)
-	srv := serveOTLP(t, s, Config{MaxInFlight: 1})
+	srv := serveOTLP(t, s, Config{Limits: httpbody.Limits{MaxInFlight: 1}})
 	url := srv.URL + "/v1/traces"
 	// Hold the only slot with a request whose body never ends.
 	pr, pw := io.Pipe()

@@ -23,13 +23,13 @@ type Limits struct {
 	MaxInFlight int
 }
 
-// Validate reports negative limits, naming the serve flag.
+// Validate reports negative limits, naming the field.
 func (l Limits) Validate() error {
 	if l.MaxBody < 0 {
-		return fmt.Errorf("max body (--max-body) %d: must not be negative (0 for the default, 16 MiB)", l.MaxBody)
+		return fmt.Errorf("max_body %d: must not be negative (0 for the default, 16 MiB)", l.MaxBody)
 	}
 	if l.MaxInFlight < 0 {
-		return fmt.Errorf("max in flight %d: must not be negative (0 for the default, 64)", l.MaxInFlight)
+		return fmt.Errorf("max_in_flight %d: must not be negative (0 for the default, 64)", l.MaxInFlight)
 	}
 	return nil
 }

@@ -112,7 +112,7 @@ func TestLimitsValidate(t *testing.T) {
 	if err := (Limits{}).Validate(); err != nil {
 		t.Error(err)
 	}
-	if err := (Limits{MaxBody: -1}).Validate(); err == nil || !strings.Contains(err.Error(), "--max-body") {
+	if err := (Limits{MaxBody: -1}).Validate(); err == nil || !strings.Contains(err.Error(), "max_body -1") {
 		t.Errorf("negative max body: %v", err)
 	}
 	if err := (Limits{MaxInFlight: -1}).Validate(); err == nil {

@@ -57,7 +57,7 @@ checks:
 		release := fmt.Sprintf("r%d", releases/2)
 		b.Run(fmt.Sprintf("results=%dM", total/1_000_000), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				d, err := gate.Evaluate(ctx, s.Conn, cfg, in, gate.Options{Release: release})
+				d, err := gate.Evaluate(ctx, gate.StoreEvidence(s.Conn), cfg, in, gate.Options{Release: release})
 				if err != nil {
 					b.Fatal(err)
 				}

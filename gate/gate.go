@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/evalhouse/evalhouse/datasets/dsref"
 	"github.com/evalhouse/evalhouse/evaluators"
 )
@@ -106,9 +104,10 @@ func (o Options) optionName(key string) string {
 	return key
 }
 
-// Evaluate runs the gate. A returned error means the store failed; every
-// other problem is in the Decision (verdict error or hold) with its reason.
-func Evaluate(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opts Options) (*Decision, error) {
+// Evaluate runs the gate on the evidence ev reads (StoreEvidence for the
+// store). A returned error means reading the evidence failed; every other
+// problem is in the Decision (verdict error or hold) with its reason.
+func Evaluate(ctx context.Context, ev Evidence, cfg *Config, in Inputs, opts Options) (*Decision, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -150,11 +149,11 @@ func Evaluate(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opt
 		d.Rules = append(d.Rules, RuleRef{ID: id, Version: in.Rules[id].Version})
 	}
 
-	cur, err := loadResults(ctx, conn, in, d.Release)
+	cur, err := loadResults(ctx, ev, in, d.Release)
 	if err != nil {
 		return nil, err
 	}
-	metrics, contract, err := loadRunMetrics(ctx, conn, in.Dataset.Ref(), d.Release)
+	metrics, contract, err := loadRunMetrics(ctx, ev, in.Dataset.Ref(), d.Release)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +188,7 @@ func Evaluate(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opt
 		d.Checks = append(d.Checks, evalCheck(ch, in, cur, metrics, blocking))
 	}
 	if cfg.Baseline != nil || opts.Baseline != "" {
-		if err := d.compareBaseline(ctx, conn, cfg, in, opts, cur); err != nil {
+		if err := d.compareBaseline(ctx, ev, cfg, in, opts, cur); err != nil {
 			return nil, err
 		}
 	}
@@ -309,7 +308,7 @@ func evalCheck(ch Check, in Inputs, cur *evaluators.Results, m runMetrics, block
 	return cr
 }
 
-func (d *Decision) compareBaseline(ctx context.Context, conn driver.Conn, cfg *Config, in Inputs, opts Options, cur *evaluators.Results) error {
+func (d *Decision) compareBaseline(ctx context.Context, ev Evidence, cfg *Config, in Inputs, opts Options, cur *evaluators.Results) error {
 	b := &BaselineResult{Release: opts.Baseline}
 	maxDrop := 0.0
 	if cfg.Baseline != nil {
@@ -320,7 +319,7 @@ func (d *Decision) compareBaseline(ctx context.Context, conn driver.Conn, cfg *C
 	}
 	b.MaxDrop = maxDrop
 	d.Baseline = b
-	base, err := loadResults(ctx, conn, in, b.Release)
+	base, err := loadResults(ctx, ev, in, b.Release)
 	if err != nil {
 		return err
 	}

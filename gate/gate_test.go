@@ -123,7 +123,7 @@ change_types:
 
 func evaluate(t *testing.T, w *world, c *gate.Config, opts gate.Options) *gate.Decision {
 	t.Helper()
-	d, err := gate.Evaluate(context.Background(), w.s.Conn, c, w.in, opts)
+	d, err := gate.Evaluate(context.Background(), gate.StoreEvidence(w.s.Conn), c, w.in, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/evalhouse/evalhouse/events"
 )
 
@@ -33,17 +31,17 @@ func (m runMetrics) value(name string) (float64, bool) {
 
 // loadRunMetrics reads the run metrics and contract gaps of the release's
 // runs on the dataset version (exact reads: see events).
-func loadRunMetrics(ctx context.Context, conn driver.Conn, dataset, release string) (runMetrics, ContractResult, error) {
+func loadRunMetrics(ctx context.Context, ev Evidence, dataset, release string) (runMetrics, ContractResult, error) {
 	var c ContractResult
 	sel := events.Selection{Dataset: dataset, Release: release}
-	m, err := events.ReadRunMetrics(ctx, conn, sel)
+	m, err := ev.RunMetrics(ctx, sel)
 	if err != nil {
 		return runMetrics(m), c, fmt.Errorf("gate: %w", err)
 	}
 	if m.Runs == 0 {
 		return runMetrics(m), c, nil
 	}
-	if c.ByField, err = events.ContractGaps(ctx, conn, sel); err != nil {
+	if c.ByField, err = ev.ContractGaps(ctx, sel); err != nil {
 		return runMetrics(m), c, fmt.Errorf("gate: %w", err)
 	}
 	for _, g := range c.ByField {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/evalhouse/evalhouse/evaluators"
 )
 
@@ -16,13 +14,13 @@ const worstPerRule = 5
 // loadResults reads one release's evaluator results on the dataset
 // version through their owner's reader (evaluators.ReadResults): only the
 // rule versions in the rules directory count.
-func loadResults(ctx context.Context, conn driver.Conn, in Inputs, release string) (*evaluators.Results, error) {
+func loadResults(ctx context.Context, ev Evidence, in Inputs, release string) (*evaluators.Results, error) {
 	f := evaluators.ResultFilter{Dataset: in.Dataset.Name, Version: in.Dataset.Version, Release: release, Worst: worstPerRule}
 	for id, r := range in.Rules {
 		f.Rules = append(f.Rules, evaluators.RuleVersion{ID: id, Version: r.Version})
 	}
 	sort.Slice(f.Rules, func(i, j int) bool { return f.Rules[i].ID < f.Rules[j].ID })
-	res, err := evaluators.ReadResults(ctx, conn, f)
+	res, err := ev.Results(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("gate: %w", err)
 	}

@@ -59,7 +59,7 @@ func run(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) (*Dec
 		}
 		in.FixturesSince = bv.Number
 	}
-	return Evaluate(ctx, conn, cfg, in, opts)
+	return Evaluate(ctx, StoreEvidence(conn), cfg, in, opts)
 }
 
 // fixtures lists the version's cases promoted from incidents, each with the

@@ -20,15 +20,18 @@ func NewPermanent(err error) error {
 	if err == nil {
 		return nil
 	}
-	if IsPermanent(err) {
+	var p permanentError
+	if errors.As(err, &p) {
 		return err
 	}
 	return permanentError{err}
 }
 
-// IsPermanent reports whether err, or an error it wraps, was marked with
-// NewPermanent.
+// IsPermanent reports whether err fails the same way however often it is
+// retried: it (or an error it wraps) was marked with NewPermanent, or it is
+// the store refusing the data itself (a ClickHouse exception whose code is
+// not one of overload, availability or setup; see retryableCodes).
 func IsPermanent(err error) bool {
 	var p permanentError
-	return errors.As(err, &p)
+	return errors.As(err, &p) || storeRefused(err)
 }

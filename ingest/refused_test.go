@@ -106,8 +106,8 @@ func TestPermanentOrRetryable(t *testing.T) {
 		{fmt.Errorf("ingest: insert 3 events: %w", errors.New("code: 27, message: Cannot parse input")), true},
 		{context.DeadlineExceeded, false},
 	} {
-		if got := ingest.Permanent(c.err); got != c.perm {
-			t.Errorf("Permanent(%v) = %v, want %v", c.err, got, c.perm)
+		if got := ingest.IsPermanent(c.err); got != c.perm {
+			t.Errorf("IsPermanent(%v) = %v, want %v", c.err, got, c.perm)
 		}
 	}
 }

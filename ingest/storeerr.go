@@ -35,12 +35,13 @@ var retryableCodes = map[int32]bool{
 // over HTTP, clickhouse-go reports the server's exception as text.
 var codeInText = regexp.MustCompile(`\bcode: (\d+)`)
 
-// Permanent reports whether err is the store refusing the data itself (a
-// ClickHouse exception whose code is not one of overload or availability):
-// the same rows would be refused again, so they are to be rejected (and
-// dead-lettered), not retried. Every other failure — a connection error, a
-// timeout, an overloaded server — is retryable.
-func Permanent(err error) bool {
+// storeRefused reports whether err is the store refusing the data itself
+// (a ClickHouse exception whose code is not one of overload or
+// availability): the same rows would be refused again, so they are to be
+// rejected (and dead-lettered), not retried. Every other store failure — a
+// connection error, a timeout, an overloaded server — is retryable.
+// IsPermanent includes it.
+func storeRefused(err error) bool {
 	if errors.Is(err, errUnisolated) {
 		return true
 	}

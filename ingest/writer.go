@@ -23,7 +23,7 @@ import (
 //
 // A failed insert is either permanent (the store refused the data: it
 // would refuse it again) or retryable (the store could not be reached or
-// was overloaded; see Permanent). One bad row never fails the rows it was
+// was overloaded; see IsPermanent). One bad row never fails the rows it was
 // coalesced with: on a permanent failure the Writer inserts each write
 // alone and bisects the failing ones, so every other row is stored and each
 // refused row is returned, with the store's reason, to its writer.
@@ -175,7 +175,7 @@ func (w *Writer) insert(batch []*pendingWrite) []writeResult {
 	if err == nil {
 		return results
 	}
-	if !Permanent(err) {
+	if !IsPermanent(err) {
 		for i := range results {
 			results[i].err = err
 		}
@@ -189,7 +189,7 @@ func (w *Writer) insert(batch []*pendingWrite) []writeResult {
 		e, bad := failed[[2]int{k.write, k.idx}]
 		switch {
 		case !bad:
-		case Permanent(e):
+		case IsPermanent(e):
 			results[k.write].res.Refused = append(results[k.write].res.Refused, Refusal{Index: k.idx, Reason: refusalReason(e)})
 		default:
 			results[k.write].err = e
@@ -229,7 +229,7 @@ func (w *Writer) bisect(ctx context.Context, rows []kept, err error, failed map[
 		herr := w.send(ctx, half)
 		switch {
 		case herr == nil:
-		case Permanent(herr):
+		case IsPermanent(herr):
 			w.bisect(ctx, half, herr, failed, budget)
 		default:
 			for _, k := range half {

@@ -27,14 +27,9 @@ type RunFilter struct {
 }
 
 // runColumns are what a run is scored on: every column but bookkeeping
-// (ids of the event itself, ingest records, attributes).
-var runColumns = scanOf("tenant", "environment", "release", "run_id", "trace_id", "span_id", "kind", "ts", "duration_ms",
-	"status", "dataset", "case_id", "actor", "task", "input", "output", "stop_reason", "model", "prompt_version",
-	"input_ref", "output_status", "input_tokens", "output_tokens", "cost_usd", "latency_ms", "tool", "args",
-	"authorization", "retry_count", "idempotency_key", "side_effect", "source_ids", "freshness_stale",
-	"freshness_age_s", "access_decision", "citation_required", "op", "read_ids", "write_ids", "retention_class",
-	"policy_basis", "policy_version", "decision", "reason_code", "enforcement", "approver_role", "action",
-	"expires_at", "result", "evaluator", "evaluator_version", "score", "threshold", "passed")
+// (the event's own ids, ingest records, attributes).
+var runColumns = scanOf(slicesWithout(Columns, "event_id", "parent_span_id", "cost_source", "attributes", "contract_violations",
+	"redactions", "redaction_counts", "source", "storage_retention", "retention_days", "ingest_id", "ingested_at")...)
 
 // ForEachRun streams the runs the filter selects in (tenant, run_id)
 // order, calling fn with each run's events in (ts, span_id) order. The

@@ -3,12 +3,17 @@ package events_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/evalhouse/evalhouse/events"
+	"github.com/evalhouse/evalhouse/ingest/envelope"
 )
 
 // Every Row field lands in the agent_events column of its name: each string
@@ -118,4 +123,30 @@ func column(field string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// The kinds the statements name are envelope kinds: a misspelt 'tools'
+// would match no row and read as zero.
+func TestStatementKindsAreEnvelopeKinds(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("sql", "*.sql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("sql/*.sql: %v", err)
+	}
+	lit := regexp.MustCompile(`kind\s*(?:=|!=)\s*'([^']*)'`)
+	seen := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range lit.FindAllStringSubmatch(string(b), -1) {
+			seen++
+			if !slices.Contains(envelope.Kinds, envelope.Kind(m[1])) {
+				t.Errorf("%s: kind %q is not an envelope kind (%v)", f, m[1], envelope.Kinds)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Error("no kind literal found: the pattern no longer matches the statements")
+	}
 }

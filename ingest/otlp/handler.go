@@ -117,7 +117,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Debug("otlp request stored", "spans", d.Parts, "events", len(d.Events), "accepted", sum.Accepted,
-		"duplicates", sum.Duplicates, "rejected", sum.Rejected, "expired", sum.Expired)
+		"duplicates", sum.Duplicates, "folded", d.Parts-len(d.Events)-len(d.Rejected), "rejected", sum.Rejected, "expired", sum.Expired)
 	resp := &coltracepb.ExportTraceServiceResponse{}
 	// Every span not stored is in sum: unusable and unattached spans (Feed
 	// rejects them), rejected and expired events. Events map one to one to

@@ -90,11 +90,11 @@ func testWrite(t *testing.T) {
 	if err != nil || n != 5 {
 		t.Fatalf("CountInWindow = %d, %v; want 5", n, err)
 	}
-	seen := map[events.Key]struct{}{}
+	seen := map[events.Key]uint64{}
 	if err := events.KeysInWindow(ctx, rec, win, seen); err != nil || len(seen) != 5 {
 		t.Fatalf("KeysInWindow: %d keys, %v", len(seen), err)
 	}
-	byID := map[events.Key]struct{}{}
+	byID := map[events.Key]uint64{}
 	if err := events.KeysByID(ctx, rec, []string{rows[5].EventID, "absent"}, byID); err != nil || len(byID) != 1 {
 		t.Fatalf("KeysByID: %v, %v", byID, err)
 	}

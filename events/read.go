@@ -29,7 +29,7 @@ type RunFilter struct {
 // runColumns are what a run is scored on: every column but bookkeeping
 // (the event's own ids, ingest records, attributes).
 var runColumns = scanOf(slicesWithout(Columns, "event_id", "parent_span_id", "cost_source", "attributes", "contract_violations",
-	"redactions", "redaction_counts", "source", "storage_retention", "retention_days", "ingest_id", "ingested_at")...)
+	"redactions", "redaction_counts", "source", "storage_retention", "retention_days", "ingest_id", "content_hash", "ingested_at")...)
 
 // ForEachRun streams the runs the filter selects in (tenant, run_id)
 // order, calling fn with each run's events in (ts, span_id) order. The
@@ -186,7 +186,7 @@ func TraceEventCount(ctx context.Context, conn driver.Conn, traceID string) (uin
 }
 
 // traceColumns are what a trace is read with: all but ingest bookkeeping.
-var traceColumns = scanOf(slicesWithout(Columns, "redaction_counts", "source", "storage_retention", "retention_days", "ingest_id", "ingested_at")...)
+var traceColumns = scanOf(slicesWithout(Columns, "redaction_counts", "source", "storage_retention", "retention_days", "ingest_id", "content_hash", "ingested_at")...)
 
 // TraceRun reads a trace's first run event (ErrNotFound when it has none).
 func TraceRun(ctx context.Context, conn driver.Conn, traceID string) (Row, error) {

@@ -95,6 +95,9 @@ type Row struct {
 	StorageRetention   string            `ch:"storage_retention" parquet:"storage_retention,dict"`
 	RetentionDays      uint16            `ch:"retention_days" parquet:"retention_days"`
 	IngestID           string            `ch:"ingest_id" parquet:"ingest_id,dict"`
+	// ContentHash fingerprints what the event says (ContentHash); 0 on
+	// rows stored before it was kept.
+	ContentHash uint64 `ch:"content_hash" parquet:"content_hash"`
 	// IngestedAt is set by the store when the row lands.
 	IngestedAt time.Time `ch:"ingested_at" insert:"-" parquet:"ingested_at,timestamp(millisecond),delta"`
 }

@@ -62,8 +62,9 @@ func CountInWindow(ctx context.Context, conn driver.Conn, w Window) (uint64, err
 	return n, nil
 }
 
-// KeysInWindow adds the keys of the events stored in the window to seen.
-func KeysInWindow(ctx context.Context, conn driver.Conn, w Window, seen map[Key]struct{}) error {
+// KeysInWindow adds the keys of the events stored in the window to seen,
+// each with its stored content hash (0 for rows stored before hashes).
+func KeysInWindow(ctx context.Context, conn driver.Conn, w Window, seen map[Key]uint64) error {
 	return collectKeys(ctx, conn, seen, stmts.Get("window_keys"), w.args()...)
 }
 
@@ -71,9 +72,9 @@ func KeysInWindow(ctx context.Context, conn driver.Conn, w Window, seen map[Key]
 // max_query_size (256 KiB by default): ids are bound into the statement.
 const maxIDBytes = 128 << 10
 
-// KeysByID adds the keys of the stored events with these ids to seen, in
-// as many queries as keep each statement bounded.
-func KeysByID(ctx context.Context, conn driver.Conn, ids []string, seen map[Key]struct{}) error {
+// KeysByID adds the keys (and content hashes) of the stored events with
+// these ids to seen, in as many queries as keep each statement bounded.
+func KeysByID(ctx context.Context, conn driver.Conn, ids []string, seen map[Key]uint64) error {
 	for start := 0; start < len(ids); {
 		end, size := start, 0
 		for end < len(ids) && (end == start || size+len(ids[end])+4 <= maxIDBytes) {
@@ -88,7 +89,7 @@ func KeysByID(ctx context.Context, conn driver.Conn, ids []string, seen map[Key]
 	return nil
 }
 
-func collectKeys(ctx context.Context, conn driver.Conn, seen map[Key]struct{}, q string, args ...any) error {
+func collectKeys(ctx context.Context, conn driver.Conn, seen map[Key]uint64, q string, args ...any) error {
 	rows, err := conn.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("events: look up stored events: %w", err)
@@ -96,10 +97,11 @@ func collectKeys(ctx context.Context, conn driver.Conn, seen map[Key]struct{}, q
 	defer rows.Close()
 	for rows.Next() {
 		var k Key
-		if err := rows.Scan(&k.Tenant, &k.EventID); err != nil {
+		var h uint64
+		if err := rows.Scan(&k.Tenant, &k.EventID, &h); err != nil {
 			return fmt.Errorf("events: look up stored events: %w", err)
 		}
-		seen[k] = struct{}{}
+		seen[k] = h
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("events: look up stored events: %w", err)
@@ -109,11 +111,11 @@ func collectKeys(ctx context.Context, conn driver.Conn, seen map[Key]struct{}, q
 
 // IngestLog is one ingest_log row: what one ingest was told and stored.
 type IngestLog struct {
-	IngestID                                string
-	Started, Finished                       time.Time
-	Source, Origin                          string
-	Accepted, Rejected, Expired, Duplicates uint64
-	Redactions, Violations                  map[string]uint64
+	IngestID                                           string
+	Started, Finished                                  time.Time
+	Source, Origin                                     string
+	Accepted, Rejected, Expired, Duplicates, Conflicts uint64
+	Redactions, Violations                             map[string]uint64
 }
 
 // RecordIngest stores one ingest's row in ingest_log.
@@ -122,7 +124,7 @@ func RecordIngest(ctx context.Context, conn driver.Conn, l IngestLog) error {
 		clickhouse.Named("ingest_id", l.IngestID), clickhouse.Named("started_at", l.Started), clickhouse.Named("finished_at", l.Finished),
 		clickhouse.Named("source", l.Source), clickhouse.Named("origin", l.Origin),
 		clickhouse.Named("accepted", l.Accepted), clickhouse.Named("rejected", l.Rejected), clickhouse.Named("expired", l.Expired),
-		clickhouse.Named("duplicates", l.Duplicates), clickhouse.Named("redactions", nonNilCounts(l.Redactions)),
+		clickhouse.Named("duplicates", l.Duplicates), clickhouse.Named("conflicts", l.Conflicts), clickhouse.Named("redactions", nonNilCounts(l.Redactions)),
 		clickhouse.Named("violations", nonNilCounts(l.Violations)))
 	if err != nil {
 		return fmt.Errorf("events: record ingest_log: %w", err)

@@ -87,11 +87,14 @@ func (e LineError) Error() string { return fmt.Sprintf("%s:%d: %s", e.Origin, e.
 
 // Summary is what a pipeline did.
 type Summary struct {
-	IngestID        string         `json:"ingest_id"`
-	Accepted        int            `json:"accepted"`
-	Rejected        int            `json:"rejected"`
-	Expired         int            `json:"expired"` // past their retention on arrival: not stored
-	Duplicates      int            `json:"duplicates"`
+	IngestID   string `json:"ingest_id"`
+	Accepted   int    `json:"accepted"`
+	Rejected   int    `json:"rejected"`
+	Expired    int    `json:"expired"` // past their retention on arrival: not stored
+	Duplicates int    `json:"duplicates"`
+	// Conflicts are rejected events (counted in Rejected too) whose
+	// event_id was stored before with other content.
+	Conflicts       int            `json:"conflicts"`
 	Redactions      redact.Counts  `json:"redactions"`
 	Violations      map[string]int `json:"contract_violations"` // "kind.field" → events
 	ViolatingEvents int            `json:"violating_events"`
@@ -390,8 +393,12 @@ func (p *Pipeline) settle(o writeOutcome) error {
 	for _, r := range o.res.Refused {
 		p.reject(o.pos[r.Index].origin, o.pos[r.Index].line, nil, r.Reason)
 	}
+	for _, i := range o.res.Conflicts {
+		p.reject(o.pos[i].origin, o.pos[i].line, nil, "event_id was stored before with other content (a conflict, not a duplicate): not stored; send a changed event under a new event_id")
+		p.sum.Conflicts++
+	}
 	p.sum.Duplicates += o.res.Duplicates
-	p.sum.Accepted += o.rows - o.res.Duplicates - len(o.res.Refused)
+	p.sum.Accepted += o.rows - o.res.Duplicates - len(o.res.Refused) - len(o.res.Conflicts)
 	return nil
 }
 
@@ -441,7 +448,7 @@ func (p *Pipeline) record(ctx context.Context) error {
 	err := events.RecordIngest(ctx, p.w.conn, events.IngestLog{
 		IngestID: p.sum.IngestID, Started: p.started, Finished: time.Now().UTC(), Source: p.opts.Source, Origin: origin,
 		Accepted: uint64(p.sum.Accepted), Rejected: uint64(p.sum.Rejected), Expired: uint64(p.sum.Expired),
-		Duplicates: uint64(p.sum.Duplicates), Redactions: red, Violations: vio})
+		Duplicates: uint64(p.sum.Duplicates), Conflicts: uint64(p.sum.Conflicts), Redactions: red, Violations: vio})
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}

@@ -18,7 +18,9 @@ import (
 // nothing is acknowledged before it is stored.
 //
 // Writer keeps the table free of duplicates: a row whose (tenant, event_id)
-// is already stored, or repeats within the insert, is dropped and counted.
+// is already stored, or repeats within the insert, is dropped and counted:
+// as a duplicate when its content (events.ContentHash) is the same, as a
+// conflict when it is not.
 // Flushes are serialized, so each sees every earlier flush's rows.
 //
 // A failed insert is either permanent (the store refused the data: it
@@ -57,6 +59,10 @@ type WriteResult struct {
 	// Refused rows were refused by the store for good (a permanent error):
 	// every other row of the write is stored.
 	Refused []Refusal
+	// Conflicts are the rows (indexes into the rows passed to Write) whose
+	// (tenant, event_id) is stored, or earlier in the insert, with other
+	// content (events.ContentHash): not stored, and not duplicates.
+	Conflicts []int
 }
 
 // Refusal names one row the store refused and why.
@@ -159,12 +165,17 @@ func (w *Writer) insert(batch []*pendingWrite) []writeResult {
 	for j, pw := range batch {
 		for i := range pw.rows {
 			r := &pw.rows[i]
+			r.ContentHash = events.ContentHash(r)
 			k := events.Key{Tenant: r.Tenant, EventID: r.EventID}
-			if _, dup := seen[k]; dup {
-				results[j].res.Duplicates++
+			if stored, dup := seen[k]; dup {
+				if stored != 0 && stored != r.ContentHash {
+					results[j].res.Conflicts = append(results[j].res.Conflicts, i)
+				} else {
+					results[j].res.Duplicates++
+				}
 				continue
 			}
-			seen[k] = struct{}{}
+			seen[k] = r.ContentHash
 			keep = append(keep, kept{r, j, i})
 		}
 	}
@@ -253,7 +264,7 @@ func (w *Writer) send(ctx context.Context, keep []kept) error {
 // tenants and time window (a primary-key range read); when that window is
 // small — nothing at all for new data, about the batch for a re-sent one —
 // it reads their ids by range, otherwise it looks the ids up by value.
-func (w *Writer) existing(ctx context.Context, batch []*pendingWrite) (map[events.Key]struct{}, error) {
+func (w *Writer) existing(ctx context.Context, batch []*pendingWrite) (map[events.Key]uint64, error) {
 	var (
 		ids     []string
 		tenants = map[string]bool{}
@@ -276,7 +287,7 @@ func (w *Writer) existing(ctx context.Context, batch []*pendingWrite) (map[event
 	for t := range tenants {
 		win.Tenants = append(win.Tenants, t)
 	}
-	seen := make(map[events.Key]struct{}, len(ids))
+	seen := make(map[events.Key]uint64, len(ids))
 	inWindow, err := events.CountInWindow(ctx, w.conn, win)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: check for duplicates: %w", err)

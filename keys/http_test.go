@@ -76,9 +76,12 @@ func TestGuard(t *testing.T) {
 		"bearer":     func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+ingest) },
 		"basic":      func(r *http.Request) { r.SetBasicAuth("anyone", ingest) },
 		"basic name": func(r *http.Request) { r.SetBasicAuth("in", ingest) },
-		"clickhouse": func(r *http.Request) { r.Header.Set("X-ClickHouse-User", "in"); r.Header.Set("X-ClickHouse-Key", ingest) },
-		"url":        func(r *http.Request) { r.URL.RawQuery = "password=" + url.QueryEscape(ingest) + "&query=SELECT+1" },
-		"url user":   func(r *http.Request) { r.URL.User = url.UserPassword("in", ingest) },
+		"clickhouse": func(r *http.Request) {
+			r.Header.Set("X-ClickHouse-User", "in")
+			r.Header.Set("X-ClickHouse-Key", ingest)
+		},
+		"url":      func(r *http.Request) { r.URL.RawQuery = "password=" + url.QueryEscape(ingest) + "&query=SELECT+1" },
+		"url user": func(r *http.Request) { r.URL.User = url.UserPassword("in", ingest) },
 	}
 	for name, set := range forms {
 		code, body, _ := send(t, srv, "/ingest?query=SELECT+1", set)

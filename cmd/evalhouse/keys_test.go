@@ -139,10 +139,17 @@ func TestServeWithKeys(t *testing.T) {
 	if r := do(t, "POST", api+"/v1/events", globex, events, nd...); r.code != 400 || !strings.Contains(r.body, `field \"tenant\"`) {
 		t.Fatalf("acme's events with globex's key: %d %.300s", r.code, r.body)
 	}
-	if r := do(t, "POST", api+"/v1/events", acme, events, nd...); r.code != 200 {
-		t.Fatalf("acme's events with acme's key: %d %.300s", r.code, r.body)
-	}
+	// globex pre-claims acme's event_ids by sending them naming no tenant:
+	// they land in globex, and acme's own events are no duplicates.
 	want := countLines(t, filepath.Join(examples, "events-2.3.1.ndjson"))
+	unnamed := bytes.ReplaceAll(events, []byte(`"tenant":"acme",`), nil)
+	if r := do(t, "POST", api+"/v1/events", globex, unnamed, nd...); r.code != 200 || !strings.Contains(r.body, fmt.Sprintf(`"accepted":%d`, want)) {
+		t.Fatalf("globex's pre-claim: %d %.300s", r.code, r.body)
+	}
+	if r := do(t, "POST", api+"/v1/events", acme, events, nd...); r.code != 200 ||
+		!strings.Contains(r.body, fmt.Sprintf(`"accepted":%d`, want)) || !strings.Contains(r.body, `"duplicates":0`) {
+		t.Fatalf("acme's events with acme's key, after globex's pre-claim: %d %.300s", r.code, r.body)
+	}
 
 	// The ClickHouse interface: no key is refused; the key works as
 	// --store http://NAME:KEY@HOST:PORT, whatever the name.
@@ -154,8 +161,11 @@ func TestServeWithKeys(t *testing.T) {
 	if got := sqlCount(t, withKey("analyst", reader), "SELECT count() FROM agent_events WHERE tenant = 'acme'"); got != want {
 		t.Fatalf("sql over the interface with a read key: %d rows, want %d", got, want)
 	}
-	if out, code := run(t, nil, withKey("analyst", reader+"x"), "sql", "SELECT 1"); code == 0 {
-		t.Fatalf("sql with a wrong key: %s", out)
+	if got := sqlCount(t, withKey("analyst", reader), "SELECT count() FROM agent_events WHERE tenant = 'globex'"); got != want {
+		t.Fatalf("globex holds %d rows, want its %d claims", got, want)
+	}
+	if out, code := run(t, nil, withKey("analyst", reader+"x"), "sql", "SELECT 1"); code == 0 || strings.Contains(out, reader) {
+		t.Fatalf("sql with a wrong key: exit %d (the key must not be echoed)\n%s", code, out)
 	}
 	if out, code := run(t, nil, "--store=http://"+host+"/default", "sql", "SELECT 1"); code == 0 {
 		t.Fatalf("sql with no key: %s", out)

@@ -152,6 +152,48 @@ func (c *Config) RulesDir() string {
 	return filepath.Join(c.dir, d)
 }
 
+// ErrRulesDir means a config's rules: names no directory the server
+// allows (serve --rules-dir).
+var ErrRulesDir = errors.New("gate: rules")
+
+// UseRulesDir points the config's rules at one of allowed, the directories
+// a server was started with (serve --rules-dir), for configs that come
+// from a request: rules: must name one of them, as given to the server or
+// by its last element, and may be omitted when there is only one. Any
+// other value is ErrRulesDir, decided from the names alone: nothing on
+// the server's filesystem is looked at for it, so the answer says nothing
+// about which paths exist there.
+func (c *Config) UseRulesDir(allowed []string) error {
+	names := make([]string, len(allowed))
+	for i, d := range allowed {
+		names[i] = filepath.Base(filepath.Clean(d))
+	}
+	switch {
+	case len(allowed) == 0:
+		return fmt.Errorf("%w: this server has no rules directory (start it with serve --rules-dir DIR)", ErrRulesDir)
+	case c.Rules == "" && len(allowed) == 1:
+		c.Rules = allowed[0]
+	case c.Rules == "":
+		return fmt.Errorf("%w: required: name one of this server's rules directories (%s)", ErrRulesDir, strings.Join(names, ", "))
+	default:
+		want := filepath.Clean(c.Rules)
+		i := slices.IndexFunc(allowed, func(d string) bool { return filepath.Clean(d) == want })
+		if i < 0 {
+			i = slices.Index(names, want)
+		}
+		if i < 0 {
+			return fmt.Errorf("%w: not one of this server's rules directories (serve --rules-dir): name one of %s", ErrRulesDir, strings.Join(names, ", "))
+		}
+		c.Rules = allowed[i]
+	}
+	if !filepath.IsAbs(c.Rules) {
+		if abs, err := filepath.Abs(c.Rules); err == nil {
+			c.Rules = abs
+		}
+	}
+	return nil
+}
+
 // Validate reports every problem, each naming its YAML key. Every number
 // must be finite (YAML's .nan and .inf are numbers too, and a NaN
 // threshold compares false with everything), and pass rates, error rates

@@ -21,9 +21,14 @@ import (
 // its verdict; the verdict and exit_code are in the body. A dataset that is
 // not NAME, NAME@vN or NAME@latest is 400. A decision the store refused is
 // 503 with the decision as body (verdict error, exit_code 3, stored false).
-// Rule directories in posted configs resolve against the server's working
-// directory.
-func Handler(conn driver.Conn) http.Handler {
+//
+// Rules come only from rulesDirs, the directories the server was started
+// with (serve --rules-dir): a posted config's rules: names one of them
+// (Config.UseRulesDir), or is omitted when there is one. A config naming
+// any other path is 400, whether or not that path exists; without
+// rulesDirs, every POST is 400. Who may GET or POST is the key guard's
+// business in front of this handler (read or gate role; gate to POST).
+func Handler(conn driver.Conn, rulesDirs ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		switch r.Method {
@@ -60,6 +65,10 @@ func Handler(conn driver.Conn) http.Handler {
 			cfg, err := ParseConfig(body)
 			if err != nil {
 				writeJSON(w, http.StatusOK, Errored(nil, opts, err))
+				return
+			}
+			if err := cfg.UseRulesDir(rulesDirs); err != nil {
+				httpError(w, http.StatusBadRequest, err.Error())
 				return
 			}
 			d, err := Run(r.Context(), conn, cfg, opts)

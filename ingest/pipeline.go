@@ -74,6 +74,13 @@ type Options struct {
 	// Now is the clock that decides which events are already past their
 	// retention; nil means time.Now.
 	Now func() time.Time
+	// TenantScope, when set, is the only tenant the events may belong to
+	// (a tenant-scoped ingest key's): an event or row naming no tenant is
+	// given it, one naming another tenant is rejected (counted, named by
+	// its origin and line; the rest land). Deduplication is per (tenant,
+	// event_id), so a scoped sender can never pre-claim another tenant's
+	// event.
+	TenantScope string
 }
 
 // LineError says why one input line was rejected. It never quotes input.
@@ -192,8 +199,9 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row events.Row
 		return p.dlErr
 	}
 	p.origins[origin] = true
-	reason := ""
+	reason := p.scope(&row.Tenant)
 	switch {
+	case reason != "":
 	case row.Kind == "":
 		reason = `field "kind": missing`
 	case !envelope.ValidKind(envelope.Kind(row.Kind)):
@@ -263,6 +271,10 @@ func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, 
 		return p.dlErr
 	}
 	p.origins[origin] = true
+	if reason := p.scope(&ev.Tenant); reason != "" {
+		p.reject(origin, n, raw, reason)
+		return nil
+	}
 	if outOfRange(ev.TS) {
 		p.reject(origin, n, raw, tsReason(ev.TS))
 		return nil
@@ -468,6 +480,21 @@ func (p *Pipeline) SetSource(source string) {
 	if source != "" {
 		p.opts.Source = source
 	}
+}
+
+// scope applies Options.TenantScope to an event's tenant: it fills an
+// empty one, and returns the rejection reason for another (never quoting
+// the tenant the input named).
+func (p *Pipeline) scope(tenant *string) string {
+	s := p.opts.TenantScope
+	switch {
+	case s == "" || *tenant == s:
+		return ""
+	case *tenant == "":
+		*tenant = s
+		return ""
+	}
+	return fmt.Sprintf(`field "tenant": names another tenant than %q, the only one this sender may write`, s)
 }
 
 // class is the retention class an event of kind is stored under: the

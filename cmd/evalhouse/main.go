@@ -58,15 +58,17 @@ nothing to run); point --store at a ClickHouse server or cluster to scale.
 Store addresses (--store or $EVALHOUSE_STORE):
   embedded://PATH                      the engine in this process (default embedded://.evalhouse/data)
   clickhouse://user:pass@host:9000/db  a ClickHouse server, native protocol
-  http://host:8123/db                  a ClickHouse server over HTTP, or another
-                                       evalhouse's serve --clickhouse-listen
+  http://[NAME:KEY@]host:8123/db       a ClickHouse server over HTTP, or another
+                                       evalhouse's serve --clickhouse-listen (KEY
+                                       from evalhouse keys create)
 
 Start here:
   evalhouse migrate                         create or upgrade the schema
   evalhouse ingest events.ndjson            load events (- for stdin, .gz ok)
   evalhouse report summary                  runs, cost, policy, contract, redactions
   evalhouse sql "SELECT count() FROM agent_events"
-  evalhouse serve --listen :4318            accept POST /v1/events
+  evalhouse serve                           accept POST /v1/events on 127.0.0.1:4318
+  evalhouse keys create --role admin        a key, so serve may listen beyond loopback
 
 ` + exitCodeHelp(),
 		SilenceUsage:  true,
@@ -88,7 +90,7 @@ Start here:
 	root.PersistentFlags().StringVar(&a.storeDSN, "store", def, "where the data lives (env EVALHOUSE_STORE); see above")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log verbosity: debug, info, warn, error")
 	root.AddCommand(a.migrateCmd(), a.ingestCmd(), a.serveCmd(), a.sqlCmd(), a.reportCmd(),
-		a.evalCmd(), a.gateCmd(), a.incidentCmd(), a.datasetCmd(), a.rulesCmd(), a.exportCmd())
+		a.evalCmd(), a.gateCmd(), a.incidentCmd(), a.datasetCmd(), a.rulesCmd(), a.exportCmd(), a.keysCmd())
 	rewordErrors(root)
 	return root
 }

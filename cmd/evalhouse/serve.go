@@ -15,6 +15,7 @@ import (
 	"github.com/evalhouse/evalhouse/ingest/httpingest"
 	"github.com/evalhouse/evalhouse/ingest/otlp"
 	"github.com/evalhouse/evalhouse/internal/httpbody"
+	"github.com/evalhouse/evalhouse/keys"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -24,6 +25,7 @@ func (a *app) serveCmd() *cobra.Command {
 		batchWait        time.Duration
 		strict           bool
 		retention        string
+		rulesDirs        []string
 		kf               kafkaFlags
 	)
 	cmd := &cobra.Command{
@@ -37,18 +39,30 @@ func (a *app) serveCmd() *cobra.Command {
   POST /v1/gates    evaluate a posted gate config (docs/gates.md)
   GET  /healthz     200 when the store answers
 
+Every endpoint but /healthz and /readyz needs a key (evalhouse keys): ingest
+for /v1/events and /v1/traces, read (or gate) for GET /v1/gates, gate for
+POST /v1/gates, any key for the ClickHouse interface. While no key exists,
+serve listens on loopback only, and lets every local process in (it warns);
+$EVALHOUSE_BOOTSTRAP_KEY_FILE names a file whose key serve adds as an admin
+key at start (a Docker secret, say). POST /v1/gates loads rules only from
+the --rules-dir directories. See docs/security.md.
+
 Events from concurrent requests are batched into one insert (by size, or
 after --batch-wait); each request is answered only after its events are
 stored. See docs/ingest.md for status codes.
 
 --clickhouse-listen also serves the embedded store's ClickHouse HTTP
-interface on a loopback address, so Grafana's ClickHouse data source, DBeaver
-or other evalhouse commands (--store http://ADDR) reach the store this
-process owns.`,
-		Example: `  evalhouse serve --listen 127.0.0.1:4318
+interface, so Grafana's ClickHouse data source, DBeaver or other evalhouse
+commands (--store http://NAME:KEY@ADDR) reach the store this process owns.
+
+At start serve prints a SHA-256 of its configuration (version, flags,
+rules files; never a secret), to tell two deployments' settings apart.`,
+		Example: `  evalhouse serve                                 # 127.0.0.1:4318, no key needed yet
+  evalhouse keys create --role admin --name ops    # then, with keys:
+  evalhouse serve --listen 0.0.0.0:4318 --rules-dir gates/rules
   evalhouse serve --clickhouse-listen 127.0.0.1:8123 &
-  evalhouse sql --store http://127.0.0.1:8123 "SELECT count() FROM agent_events"
-  curl --data-binary @examples/support-agent/events-2.3.1.ndjson -H 'Content-Type: application/x-ndjson' http://127.0.0.1:4318/v1/events`,
+  evalhouse sql --store http://ops:$KEY@127.0.0.1:8123 "SELECT count() FROM agent_events"
+  curl -H "Authorization: Bearer $KEY" --data-binary @examples/support-agent/events-2.3.1.ndjson -H 'Content-Type: application/x-ndjson' http://127.0.0.1:4318/v1/events`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -57,6 +71,10 @@ process owns.`,
 				return err
 			}
 			defer s.Close()
+			verifier, open, err := a.serveKeys(cmd, s.Conn, listen, chListen, rulesDirs)
+			if err != nil {
+				return err
+			}
 			w := ingest.NewWriter(s.Conn, 0, batchWait)
 			limits := httpbody.Limits{MaxBody: maxBody}
 			if err := limits.Validate(); err != nil {
@@ -67,7 +85,7 @@ process owns.`,
 			mux := http.NewServeMux()
 			mux.Handle("/v1/events", httpingest.New(w, evcfg, a.log))
 			mux.Handle("/v1/traces", otlp.NewHandler(w, trcfg, a.log))
-			mux.Handle("/v1/gates", gate.Handler(s.Conn))
+			mux.Handle("/v1/gates", gate.Handler(s.Conn, rulesDirs...))
 			mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) {
 				if err := s.Conn.Ping(r.Context()); err != nil {
 					http.Error(rw, "store: "+err.Error(), http.StatusServiceUnavailable)
@@ -92,14 +110,13 @@ process owns.`,
 				if !s.Embedded() {
 					return fmt.Errorf("--clickhouse-listen: the store %s is a server already; point tools at it directly", s.DSN)
 				}
-				if err := requireLoopback(chListen); err != nil {
-					return err
-				}
-				if err := start(chListen, s.HTTPHandler(), "ClickHouse HTTP interface (store "+s.DSN.String()+")"); err != nil {
+				ch := verifier.Guard(s.HTTPHandler(), clickhousePolicy, keys.GuardOptions{OpenWithoutKeys: open.clickhouse, ClickHouse: true, Log: a.log})
+				if err := start(chListen, ch, "ClickHouse HTTP interface (store "+s.DSN.String()+")"); err != nil {
 					return err
 				}
 			}
-			if err := start(listen, mux, "ingest API"); err != nil {
+			api := verifier.Guard(mux, apiPolicy, keys.GuardOptions{OpenWithoutKeys: open.api, Log: a.log})
+			if err := start(listen, api, "ingest API"); err != nil {
 				return err
 			}
 			// With --kafka-brokers, also consume a topic (docs/kafka.md).
@@ -126,28 +143,13 @@ process owns.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4318", "address for the ingest API")
-	cmd.Flags().StringVar(&chListen, "clickhouse-listen", "", "loopback address for the embedded store's ClickHouse HTTP interface (e.g. 127.0.0.1:8123)")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4318", "address for the ingest API (beyond loopback only once a key exists)")
+	cmd.Flags().StringVar(&chListen, "clickhouse-listen", "", "address for the embedded store's ClickHouse HTTP interface (e.g. 127.0.0.1:8123; beyond loopback only once a key exists)")
+	cmd.Flags().StringArrayVar(&rulesDirs, "rules-dir", nil, "a directory of rules POST /v1/gates may load (repeatable; a posted config's rules: names one)")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 16<<20, "largest request body in bytes (413 above)")
 	cmd.Flags().DurationVar(&batchWait, "batch-wait", 200*time.Millisecond, "longest a request's events wait to be batched with others'")
 	cmd.Flags().BoolVar(&strict, "strict", false, "reject events that break the trace contract")
 	cmd.Flags().StringVar(&retention, "retention", "standard", "storage retention class for events: short, standard, long, audit")
 	kf.register(cmd.Flags(), "kafka-")
 	return cmd
-}
-
-// requireLoopback refuses to expose the store beyond this machine: the
-// ClickHouse interface has no authentication of its own.
-func requireLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("--clickhouse-listen %q: %w", addr, err)
-	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("--clickhouse-listen %q: only loopback addresses (127.0.0.1, ::1, localhost): the interface has no authentication", addr)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/internal/auth"
 	"github.com/evalhouse/evalhouse/internal/httpbody"
 )
 
@@ -40,7 +41,8 @@ type Response struct {
 // ServeHTTP answers:
 //
 //	200  some events were stored (or were duplicates); the body is the summary,
-//	     listing any rejected lines with their numbers and reasons
+//	     listing any rejected lines with their numbers and reasons (a
+//	     tenant-scoped key's events naming another tenant among them)
 //	400  nothing usable: every line was rejected (per-line errors in the body)
 //	405  not a POST; 413 body over the limit; 415 not NDJSON/JSON
 //	429  too many requests in flight (Retry-After)
@@ -53,6 +55,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer req.Done()
 	opts := h.cfg.Pipeline
 	opts.Source, opts.Urgent = "http", false
+	if p, ok := auth.FromContext(r.Context()); ok && p.Tenant != "" {
+		opts.TenantScope = p.Tenant // a tenant-scoped key writes only its tenant
+	}
 	if r.URL.Query().Get("strict") == "true" {
 		opts.Strict = true
 	}

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/internal/auth"
 	"github.com/evalhouse/evalhouse/internal/httpbody"
 )
 
@@ -84,16 +85,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer req.Done()
 	enc := encodingOf(req.Format)
+	fallback := h.cfg.Defaults
+	opts := h.cfg.Pipeline
+	opts.Source, opts.Urgent = "otlp", false
+	if p, ok := auth.FromContext(r.Context()); ok && p.Tenant != "" {
+		// A tenant-scoped key writes only its tenant: spans naming none
+		// get it (before the server's default), spans naming another
+		// tenant (attribute, header or resource) are rejected.
+		fallback.Tenant, opts.TenantScope = p.Tenant, p.Tenant
+	}
 	f := formatWithOptions(req.Format, Options{
 		Sender: Defaults{
 			Tenant:      r.Header.Get(HeaderTenant),
 			Environment: r.Header.Get(HeaderEnvironment),
 			Release:     r.Header.Get(HeaderRelease),
 		},
-		Fallback: h.cfg.Defaults,
+		Fallback: fallback,
 	})
-	opts := h.cfg.Pipeline
-	opts.Source, opts.Urgent = "otlp", false
 	if r.URL.Query().Get("strict") == "true" {
 		opts.Strict = true
 	}

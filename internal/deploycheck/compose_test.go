@@ -30,6 +30,7 @@ type composeFile struct {
 	Name     string              `yaml:"name"`
 	Services map[string]*service `yaml:"services"`
 	Volumes  map[string]any      `yaml:"volumes"`
+	Secrets  map[string]*secret  `yaml:"secrets"`
 }
 
 type service struct {
@@ -44,6 +45,7 @@ type service struct {
 	Healthcheck *healthcheck       `yaml:"healthcheck"`
 	Ulimits     map[string]*ulimit `yaml:"ulimits"`
 	Restart     string             `yaml:"restart"`
+	Secrets     []secretRef        `yaml:"secrets"`
 
 	keys []string // every key the service sets, for the typo check
 }

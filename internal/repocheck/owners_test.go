@@ -27,6 +27,7 @@ var owners = map[string]string{
 	"dataset_items":      "datasets",
 	"incidents":          "datasets/incidents",
 	"gate_decisions":     "gate",
+	"api_keys":           "keys",
 }
 
 // sqlOn matches a statement naming a table where SQL does: after FROM,

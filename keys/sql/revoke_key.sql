@@ -1,0 +1,6 @@
+-- Revoke a live key: its row again, with revoked_at and revoked_by set and
+-- a higher version, copied inside the store so the hash never leaves it.
+INSERT INTO api_keys (name, key_sha256, role, tenant, created_at, created_by, revoked_at, revoked_by, version)
+SELECT name, key_sha256, role, tenant, created_at, created_by, now64(3, 'UTC'), @by, greatest(version + 1, @version)
+FROM api_keys FINAL
+WHERE name = @name AND revoked_at IS NULL

@@ -189,7 +189,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = "TabSeparated"
 	}
-	out, err := h.run(ctx, r, params, query, format, settings, pl)
+	out, err := h.run(ctx, r, params, query, format, settings, pl, rt)
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -234,14 +234,20 @@ func (h *Handler) rightsOf(r *http.Request, params url.Values) rights {
 // run runs the statement on the request's connection: its session's when
 // it sends session_id, else a pooled one. Settings in the URL apply to this
 // request only (a session keeps them only through its own SET).
-func (h *Handler) run(ctx context.Context, r *http.Request, params url.Values, query, format string, settings [][2]string, pl plan) ([]byte, error) {
+func (h *Handler) run(ctx context.Context, r *http.Request, params url.Values, query, format string, settings [][2]string, pl plan, rt rights) ([]byte, error) {
 	db := params.Get("database")
 	if id := params.Get("session_id"); id != "" {
+		// A session is read-only or not for its whole life, by the rights
+		// of the request; a read-write session without an admin key may
+		// not reach the host or the network.
+		if !rt.readOnly && !rt.admin && pl.reaches {
+			return nil, refusal(497, "ACCESS_DENIED", "table functions that reach the host or the network need a session opened read-only (readonly=1) or an admin key")
+		}
 		who := ""
 		if p, ok := auth.FromContext(r.Context()); ok {
 			who = p.Name
 		}
-		l, err := h.sessions.get(who+"\x00"+id, pl.readOnly, params.Get("session_check") == "1", params.Get("session_timeout"))
+		l, err := h.sessions.get(who+"\x00"+id, rt.readOnly, params.Get("session_check") == "1", params.Get("session_timeout"))
 		if err != nil {
 			return nil, err
 		}

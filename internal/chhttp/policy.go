@@ -27,6 +27,10 @@ type plan struct {
 	// stateful: the statement changes the connection's session (SET, USE,
 	// …): a pooled connection that ran it is not reused.
 	stateful bool
+	// reaches: the statement names a table function that reaches the host
+	// or the network; only a read-only connection makes that safe for a
+	// client without an admin key.
+	reaches bool
 }
 
 // judge decides whether query may run with rights r, by the engine's own
@@ -57,9 +61,13 @@ func (h *Handler) judge(ctx context.Context, query string, r rights) (plan, erro
 			return plan{}, refusal(497, "ACCESS_DENIED", "the file() function reads host files: refused on this interface")
 		}
 	}
+	reaches := false
+	for f := range ast.calls {
+		reaches = reaches || reachingFunctions[f]
+	}
 	switch a.Class {
 	case chdb.ClassReadOnly:
-		return plan{readOnly: r.readOnly || !r.admin}, nil
+		return plan{readOnly: r.readOnly || !r.admin, reaches: reaches}, nil
 	case chdb.ClassControl:
 		if needAST && (ast.root == "Set" || ast.root == "UseQuery") {
 			return plan{readOnly: r.readOnly, stateful: true}, nil
@@ -90,6 +98,20 @@ func (h *Handler) judge(ctx context.Context, query string, r rights) (plan, erro
 		}
 		return plan{}, refusal(497, "ACCESS_DENIED", "the engine cannot classify this statement: refused on this interface")
 	}
+}
+
+// reachingFunctions are table functions that reach the host or the
+// network. The engine's readonly=1 refuses them on a read-only connection;
+// this list only guards a read-write session of a client without an admin
+// key, whose reads cannot move to a read-only connection.
+var reachingFunctions = map[string]bool{
+	"file": true, "filecluster": true, "url": true, "urlcluster": true, "s3": true, "s3cluster": true,
+	"gcs": true, "cosn": true, "oss": true, "remote": true, "remotesecure": true, "cluster": true,
+	"clusterallreplicas": true, "mysql": true, "postgresql": true, "mongodb": true, "redis": true,
+	"sqlite": true, "hdfs": true, "hdfscluster": true, "executable": true, "jdbc": true, "odbc": true,
+	"azureblobstorage": true, "azureblobstoragecluster": true, "iceberg": true, "icebergs3": true,
+	"icebergazure": true, "iceberghdfs": true, "iceberglocal": true, "deltalake": true, "hudi": true,
+	"hive": true, "arrowflight": true, "ytsaurus": true, "paimon": true, "dictionary": false,
 }
 
 // astInfo is what judge reads from EXPLAIN AST.

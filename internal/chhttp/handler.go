@@ -252,10 +252,24 @@ func (h *Handler) run(ctx context.Context, r *http.Request, params url.Values, q
 			return nil, err
 		}
 		defer l.release(true)
-		return runScoped(ctx, l.conn, db, query, format, settings, h.log)
+		out, _, err := runScoped(ctx, l.conn, db, query, format, settings, h.log)
+		return out, err
 	}
 	if db == "" {
 		db = "default" // a pooled connection's database must not be the last client's
+	}
+	if h.trusted && !pl.readOnly && len(settings) > 0 {
+		// evalhouse's own code (clickhouse-go sends max_execution_time
+		// from a context deadline): SET and reset on a kept connection,
+		// no fresh connection per request. Its default settings are the
+		// engine's, so `= DEFAULT` restores them.
+		l, err := h.pool.get(ctx, false, nil)
+		if err != nil {
+			return nil, err
+		}
+		out, reset, err := runScoped(ctx, l.conn, db, query, format, settings, h.log)
+		l.release(reset && !pl.stateful && ctx.Err() == nil)
+		return out, err
 	}
 	l, err := h.pool.get(ctx, pl.readOnly, settings)
 	if err != nil {
@@ -266,24 +280,27 @@ func (h *Handler) run(ctx context.Context, r *http.Request, params url.Values, q
 	return out, err
 }
 
-// runScoped runs query on a session's connection with settings applied
-// around it (SET before, SET … = DEFAULT after).
-func runScoped(ctx context.Context, c *chdb.Conn, db, query, format string, settings [][2]string, log *slog.Logger) ([]byte, error) {
+// runScoped runs query on a connection with settings applied around it
+// (SET before, SET … = DEFAULT after); reset is false when the settings
+// may still hold.
+func runScoped(ctx context.Context, c *chdb.Conn, db, query, format string, settings [][2]string, log *slog.Logger) (out []byte, reset bool, err error) {
 	if len(settings) == 0 {
-		return c.Query(ctx, db, query, format)
+		out, err = c.Query(ctx, db, query, format)
+		return out, true, err
 	}
 	if _, err := c.Query(ctx, db, chdb.SetStatement(settings), "TabSeparated"); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	out, err := c.Query(ctx, db, query, format)
-	reset := make([]string, len(settings))
+	out, err = c.Query(ctx, db, query, format)
+	defaults := make([]string, len(settings))
 	for i, kv := range settings {
-		reset[i] = kv[0] + " = DEFAULT"
+		defaults[i] = kv[0] + " = DEFAULT"
 	}
-	if _, rerr := c.Query(context.Background(), "", "SET "+strings.Join(reset, ", "), "TabSeparated"); rerr != nil {
-		log.Warn("chhttp: could not reset session settings", "err", rerr)
+	if _, rerr := c.Query(context.Background(), "", "SET "+strings.Join(defaults, ", "), "TabSeparated"); rerr != nil {
+		log.Warn("chhttp: could not reset settings", "err", rerr)
+		return out, false, err
 	}
-	return out, err
+	return out, true, err
 }
 
 func (h *Handler) readBody(r *http.Request) ([]byte, error) {

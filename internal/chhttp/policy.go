@@ -37,7 +37,14 @@ type plan struct {
 // classifier (chdb_classify_query_n) and, where a class is not enough, the
 // engine's AST (EXPLAIN AST, on a read-only connection). The text sniff
 // (sqlguard) only words the refusal.
+//
+// Read-write requests of a trusted handler (evalhouse's own code) are not
+// classified: they are the admin's, and parsing every statement twice
+// would slow ingest's large reads.
 func (h *Handler) judge(ctx context.Context, query string, r rights) (plan, error) {
+	if h.trusted && !r.readOnly {
+		return plan{stateful: !plainReadVerbs[strings.ToUpper(firstWord(query))]}, nil
+	}
 	a, err := h.engine.Classify(ctx, query)
 	if err != nil {
 		return plan{}, err
@@ -112,6 +119,35 @@ var reachingFunctions = map[string]bool{
 	"azureblobstorage": true, "azureblobstoragecluster": true, "iceberg": true, "icebergs3": true,
 	"icebergazure": true, "iceberghdfs": true, "iceberglocal": true, "deltalake": true, "hudi": true,
 	"hive": true, "arrowflight": true, "ytsaurus": true, "paimon": true, "dictionary": false,
+}
+
+// plainReadVerbs start statements that leave a pooled connection as it
+// was; any other statement of a trusted client (SET, USE, …) retires the
+// connection after its request.
+var plainReadVerbs = map[string]bool{
+	"SELECT": true, "WITH": true, "INSERT": true, "DESCRIBE": true, "DESC": true, "SHOW": true,
+	"EXISTS": true, "EXPLAIN": true, "CREATE": true, "ALTER": true, "DROP": true, "OPTIMIZE": true,
+	"TRUNCATE": true, "RENAME": true,
+}
+
+// firstWord is a statement's first word after whitespace, parentheses
+// and comments.
+func firstWord(s string) string {
+	for {
+		s = strings.TrimLeft(s, " \t\r\n(")
+		switch {
+		case strings.HasPrefix(s, "--"), strings.HasPrefix(s, "#"):
+			_, s, _ = strings.Cut(s, "\n")
+		case strings.HasPrefix(s, "/*"):
+			_, s, _ = strings.Cut(s, "*/")
+		default:
+			end := strings.IndexFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
+			if end < 0 {
+				return s
+			}
+			return s[:end]
+		}
+	}
 }
 
 // astInfo is what judge reads from EXPLAIN AST.

@@ -128,7 +128,7 @@ func (c *Conn) release() { <-c.sem }
 
 // Query runs one statement in database db ("" keeps the connection's
 // current one) and returns its whole output in format (a FORMAT clause in
-// the statement wins). It reads through the engine's streaming API, so a
+// the statement wins; "" means TabSeparated). It reads through the engine's streaming API, so a
 // statement that fails part-way never puts its rows in front of a later
 // answer on this connection. When ctx ends before the statement does, the
 // statement is killed (KILL QUERY … ASYNC from the engine's control
@@ -137,6 +137,9 @@ func (c *Conn) release() { <-c.sem }
 // A USE the statement itself runs is tracked only when it is the whole
 // statement; callers that pass db must not send several statements at once.
 func (c *Conn) Query(ctx context.Context, db, query, format string) ([]byte, error) {
+	if format == "" {
+		format = "TabSeparated"
+	}
 	if err := c.acquire(ctx); err != nil {
 		return nil, err
 	}

@@ -106,6 +106,7 @@ func TestAttacksAreRefused(t *testing.T) {
 		{"SYSTEM SHUTDOWN, ingest key", "POST", "ingest", "SYSTEM SHUTDOWN", nil, "admin key"},
 		{"SYSTEM SHUTDOWN, read key", "POST", "read", "SYSTEM SHUTDOWN", nil, "READONLY"},
 		{"KILL", "POST", "", "KILL QUERY WHERE 1 ASYNC", nil, "admin key"},
+		{"SQL after inline insert data", "POST", "ingest", "INSERT INTO ingest_log FORMAT TabSeparated\n\nDROP TABLE ingest_log\n", nil, "Code:"},
 		{"readonly=2 is read-only too", "POST", "", "DROP TABLE ingest_log", url.Values{"readonly": {"2"}}, "READONLY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,5 +1,7 @@
-// Package sqlguard tells read-only statements from the rest, for
-// `evalhouse sql` and for the embedded store's readonly requests.
+// Package sqlguard words refusals: it tells read-only statements from the
+// rest by their text, for a friendlier message in `evalhouse sql` and the
+// embedded store's read-only refusals. It is not a guard: the engine's
+// read-only connections and its own parser are (internal/chhttp).
 package sqlguard
 
 import (
@@ -83,6 +85,12 @@ func statementEnd(s string) int {
 		case c == '-' && i+1 < len(s) && s[i+1] == '-':
 			for i < len(s) && s[i] != '\n' {
 				i++
+			}
+		case c == '/' && i+1 < len(s) && s[i+1] == '*':
+			if j := strings.Index(s[i+2:], "*/"); j >= 0 {
+				i += j + 3
+			} else {
+				i = len(s)
 			}
 		case c == ';':
 			return i

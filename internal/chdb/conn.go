@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"github.com/ebitengine/purego"
+
+	"github.com/evalhouse/evalhouse/internal/sqlguard"
 )
 
 // ConnOptions are the connect-time settings of one connection. They hold
@@ -151,7 +153,7 @@ func (c *Conn) Query(ctx context.Context, db, query, format string) ([]byte, err
 		c.currentDB = db
 	}
 	out, err := c.run(ctx, query, format)
-	if strings.EqualFold(firstWord(query), "USE") {
+	if strings.EqualFold(sqlguard.FirstWord(query), "USE") {
 		c.currentDB = ""
 	}
 	return out, err
@@ -178,7 +180,7 @@ func (c *Conn) run(ctx context.Context, query, format string) ([]byte, error) {
 			}
 		}()
 	}
-	if !plainVerbs[strings.ToUpper(firstWord(query))] {
+	if !plainVerbs[strings.ToUpper(sqlguard.FirstWord(query))] {
 		out, err := c.stream(text, format)
 		if !notStreamable(err) {
 			return out, ctxOr(ctx, err)
@@ -205,23 +207,34 @@ func notStreamable(err error) bool {
 	return ok && ce.Code == 36 && strings.Contains(ce.Message, "Streaming query is not supported")
 }
 
-func (c *Conn) stream(text, format string) ([]byte, error) {
-	l := c.e.lib
+// call starts text with fn (chdb_query_n or chdb_stream_query_n) and
+// returns the result handle, which the caller destroys.
+func (c *Conn) call(fn uintptr, text, format string) (uintptr, error) {
 	q := cstring(text)
 	f := cstring(format)
-	res, _, _ := purego.SyscallN(l.streamQueryN, c.conn,
+	res, _, _ := purego.SyscallN(fn, c.conn,
 		uintptr(unsafe.Pointer(&q[0])), uintptr(len(text)),
 		uintptr(unsafe.Pointer(&f[0])), uintptr(len(format)))
 	runtime.KeepAlive(q)
 	runtime.KeepAlive(f)
 	c.e.signals.restore()
 	if res == 0 {
-		return nil, &Error{Message: "the engine returned no result"}
+		return 0, &Error{Message: "the engine returned no result"}
 	}
-	defer purego.SyscallN(l.destroyResult, res)
-	if err := resultErr(l, res); err != nil {
+	if err := resultErr(c.e.lib, res); err != nil {
+		purego.SyscallN(c.e.lib.destroyResult, res)
+		return 0, err
+	}
+	return res, nil
+}
+
+func (c *Conn) stream(text, format string) ([]byte, error) {
+	l := c.e.lib
+	res, err := c.call(l.streamQueryN, text, format)
+	if err != nil {
 		return nil, err
 	}
+	defer purego.SyscallN(l.destroyResult, res)
 	var out []byte
 	for {
 		chunk, _, _ := purego.SyscallN(l.streamFetch, c.conn, res)
@@ -247,21 +260,11 @@ func (c *Conn) stream(text, format string) ([]byte, error) {
 
 func (c *Conn) plain(text, format string) ([]byte, error) {
 	l := c.e.lib
-	q := cstring(text)
-	f := cstring(format)
-	res, _, _ := purego.SyscallN(l.queryN, c.conn,
-		uintptr(unsafe.Pointer(&q[0])), uintptr(len(text)),
-		uintptr(unsafe.Pointer(&f[0])), uintptr(len(format)))
-	runtime.KeepAlive(q)
-	runtime.KeepAlive(f)
-	c.e.signals.restore()
-	if res == 0 {
-		return nil, &Error{Message: "the engine returned no result"}
-	}
-	defer purego.SyscallN(l.destroyResult, res)
-	if err := resultErr(l, res); err != nil {
+	res, err := c.call(l.queryN, text, format)
+	if err != nil {
 		return nil, err
 	}
+	defer purego.SyscallN(l.destroyResult, res)
 	buf, _, _ := purego.SyscallN(l.resultBuffer, res)
 	n, _, _ := purego.SyscallN(l.resultLength, res)
 	if buf == 0 || n == 0 {
@@ -361,31 +364,3 @@ func (c *Conn) Classify(ctx context.Context, query string) (Analysis, error) {
 // queryMarker prefixes every statement, so the control connection can find
 // it in system.processes to kill it.
 func queryMarker(id uint64) string { return "/* evalhouse q" + strconv.FormatUint(id, 10) + " */ " }
-
-// firstWord is the statement's first word after comments and whitespace.
-func firstWord(s string) string {
-	for {
-		s = strings.TrimLeft(s, " \t\r\n(")
-		switch {
-		case strings.HasPrefix(s, "--"), strings.HasPrefix(s, "#"):
-			i := strings.IndexByte(s, '\n')
-			if i < 0 {
-				return ""
-			}
-			s = s[i+1:]
-		case strings.HasPrefix(s, "/*"):
-			i := strings.Index(s, "*/")
-			if i < 0 {
-				return ""
-			}
-			s = s[i+2:]
-		default:
-			for i, r := range s {
-				if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-					return s[:i]
-				}
-			}
-			return s
-		}
-	}
-}

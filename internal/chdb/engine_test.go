@@ -215,7 +215,7 @@ func TestQueriesEnd(t *testing.T) {
 
 func TestClassify(t *testing.T) {
 	for q, want := range map[string]Analysis{
-		"SELECT 1":                                {Class: ClassReadOnly, Statements: 1},
+		"SELECT 1": {Class: ClassReadOnly, Statements: 1},
 		"SELECT 1 /* ' */; DROP TABLE ingest_log": {Class: ClassMutating, Statements: 2},
 		"WITH 1 AS x INSERT INTO t VALUES (1)":    {Class: ClassMutating, Statements: 1},
 		"SELECT 1 INTO OUTFILE '/tmp/x' APPEND":   {Class: ClassControl, Statements: 1},

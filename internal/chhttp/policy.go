@@ -43,7 +43,7 @@ type plan struct {
 // would slow ingest's large reads.
 func (h *Handler) judge(ctx context.Context, query string, r rights) (plan, error) {
 	if h.trusted && !r.readOnly {
-		return plan{stateful: !plainReadVerbs[strings.ToUpper(firstWord(query))]}, nil
+		return plan{stateful: !plainReadVerbs[strings.ToUpper(sqlguard.FirstWord(query))]}, nil
 	}
 	a, err := h.engine.Classify(ctx, query)
 	if err != nil {
@@ -128,26 +128,6 @@ var plainReadVerbs = map[string]bool{
 	"SELECT": true, "WITH": true, "INSERT": true, "DESCRIBE": true, "DESC": true, "SHOW": true,
 	"EXISTS": true, "EXPLAIN": true, "CREATE": true, "ALTER": true, "DROP": true, "OPTIMIZE": true,
 	"TRUNCATE": true, "RENAME": true,
-}
-
-// firstWord is a statement's first word after whitespace, parentheses
-// and comments.
-func firstWord(s string) string {
-	for {
-		s = strings.TrimLeft(s, " \t\r\n(")
-		switch {
-		case strings.HasPrefix(s, "--"), strings.HasPrefix(s, "#"):
-			_, s, _ = strings.Cut(s, "\n")
-		case strings.HasPrefix(s, "/*"):
-			_, s, _ = strings.Cut(s, "*/")
-		default:
-			end := strings.IndexFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
-			if end < 0 {
-				return s
-			}
-			return s[:end]
-		}
-	}
 }
 
 // astInfo is what judge reads from EXPLAIN AST.

@@ -36,6 +36,12 @@ func ReadOnly(q string) error {
 	return nil
 }
 
+// FirstWord is the first word of q after whitespace, opening parentheses
+// and comments: the verb a statement starts with ("" when none).
+func FirstWord(q string) string {
+	return firstWord(strings.TrimLeft(stripLeading(q), "( \t\r\n"))
+}
+
 func firstWord(s string) string {
 	for i, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {

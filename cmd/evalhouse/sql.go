@@ -24,8 +24,11 @@ func (a *app) sqlCmd() *cobra.Command {
 		Use:   `sql "SELECT …"`,
 		Short: "Run a read-only query against the store",
 		Long: `Run one read-only statement (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)
-and print the result. Statements that would write are refused before they
-reach the store, and the store is asked to enforce read-only as well.
+and print the result. The store enforces read-only itself: the statement runs
+on a read-only engine connection (no writes, DDL, SET, SYSTEM, nor table
+functions that reach files or the network), and the engine's own parser
+refuses several statements at once, INTO OUTFILE, BACKUP and the file()
+function. Obvious writes are refused up front with a shorter message.
 
 Tables: agent_events (one row per event), run_summaries, model_usage_hourly,
 ingest_log, datasets, dataset_items, eval_results, incidents, gate_decisions.
@@ -39,6 +42,8 @@ quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms) ... GROUP BY model.`,
   evalhouse sql --format csv "SELECT * FROM ingest_log" > ingests.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A friendlier message for the obvious cases; the store's
+			// read-only connection is the guard (readonly=1 below).
 			if err := sqlguard.ReadOnly(args[0]); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}

@@ -2,16 +2,18 @@ package chdb
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/ebitengine/purego"
@@ -45,18 +47,29 @@ func parseError(msg string) *Error {
 }
 
 // Engine is the process's embedded ClickHouse engine, bound to one data
-// directory. Queries are serialized: the engine's connection is one session
-// whose current database is state.
+// directory. It hands out independent connections (Connect); Query runs on
+// a connection of its own, kept for the engine's own housekeeping.
 type Engine struct {
-	path string
-	lock *os.File
+	path    string
+	lock    *os.File
+	opts    Options
+	signals signalState
+	lib     *lib
 
-	mu        sync.Mutex
-	conn      uintptr // chdb_connection (already dereferenced)
-	connPtr   uintptr // chdb_connection *, for close
-	currentDB string
-	signals   signalState
-	lib       *lib
+	ctl *Conn // boots the engine, kills statements; closed last
+	def *Conn // Query's connection
+
+	seq   atomic.Uint64
+	mu    sync.Mutex
+	conns map[*Conn]struct{} // every open Conn but ctl
+	shut  bool
+}
+
+// Options tune an engine.
+type Options struct {
+	// MaxExecutionTime is every connection's default max_execution_time
+	// (a connection may set its own); 0 means none.
+	MaxExecutionTime time.Duration
 }
 
 var (
@@ -64,15 +77,19 @@ var (
 	opened *Engine
 )
 
-// Open starts the engine on dataDir, creating it if needed. A process holds
-// one engine at a time; a second Open of the same directory in the same
-// process returns ErrInUse, as does an Open of a directory another process
-// holds.
-func Open(dataDir string) (*Engine, error) {
+// Open starts the engine on dataDir with default Options.
+func Open(dataDir string) (*Engine, error) { return OpenWith(dataDir, Options{}) }
+
+// OpenWith starts the engine on dataDir, creating it if needed. A process
+// holds one engine at a time; a second Open of the same directory in the
+// same process returns ErrInUse, as does an Open of a directory another
+// process holds.
+func OpenWith(dataDir string, o Options) (*Engine, error) {
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
 		return nil, fmt.Errorf("chdb: data directory %q: %w", dataDir, err)
 	}
+	abs = filepath.Clean(abs) // every connect must pass the identical string
 	openMu.Lock()
 	defer openMu.Unlock()
 	if opened != nil {
@@ -92,30 +109,23 @@ func Open(dataDir string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{path: abs, lock: lock, lib: l, currentDB: "default"}
+	e := &Engine{path: abs, lock: lock, lib: l, opts: o, conns: map[*Conn]struct{}{}}
 
 	// The engine installs handlers for SIGSEGV and friends; Go needs its
 	// own. Save them, ask the engine not to install its handlers, connect,
 	// and put Go's back (the disabling call resets them to SIG_DFL).
 	e.signals = saveSignals()
 	purego.SyscallN(l.setSignalHandlers, 0)
-	args := []string{"clickhouse", "--path=" + abs}
-	cargs := make([][]byte, len(args))
-	argv := make([]uintptr, len(args)+1)
-	for i, a := range args {
-		cargs[i] = cstring(a)
-		argv[i] = uintptr(unsafe.Pointer(&cargs[i][0]))
-	}
-	connPtr, _, _ := purego.SyscallN(l.connect, uintptr(len(args)), uintptr(unsafe.Pointer(&argv[0])))
-	runtime.KeepAlive(cargs)
-	runtime.KeepAlive(argv)
-	e.signals.restore()
-	if connPtr == 0 {
+	// The control connection has no time limit: it only kills.
+	if e.ctl, err = e.connect(ConnOptions{MaxExecutionTime: -1}); err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("chdb: could not start the engine on %s (is it a ClickHouse data directory of a compatible version?)", abs)
+		return nil, err
 	}
-	e.connPtr = connPtr
-	e.conn = *(*uintptr)(ptr(connPtr))
+	if e.def, err = e.Connect(ConnOptions{}); err != nil {
+		e.ctl.closeNow()
+		lock.Close()
+		return nil, err
+	}
 	opened = e
 	return e, nil
 }
@@ -123,71 +133,83 @@ func Open(dataDir string) (*Engine, error) {
 // Path is the engine's data directory.
 func (e *Engine) Path() string { return e.path }
 
-// Query runs one statement in database db ("" keeps the current one) and
-// returns its output in the given format (e.g. "Native", "JSONEachRow",
-// "TabSeparated"; a FORMAT clause in the statement wins).
-func (e *Engine) Query(db, query, format string) ([]byte, error) {
+// Connect opens a new connection handle on the engine's data directory,
+// with its own USE/SET state. The caller closes it.
+func (e *Engine) Connect(o ConnOptions) (*Conn, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.conn == 0 {
+	if e.shut {
 		return nil, ErrClosed
 	}
-	if db != "" && db != e.currentDB {
-		if _, err := e.queryLocked("USE "+quoteIdent(db), "TabSeparated"); err != nil {
-			return nil, err
-		}
-		e.currentDB = db
+	c, err := e.connect(o)
+	if err != nil {
+		return nil, err
 	}
-	return e.queryLocked(query, format)
+	e.conns[c] = struct{}{}
+	return c, nil
 }
 
-// CurrentDatabase is the database unqualified names resolve in.
-func (e *Engine) CurrentDatabase() string {
+func (e *Engine) forget(c *Conn) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.currentDB
+	delete(e.conns, c)
+	e.mu.Unlock()
 }
 
-func (e *Engine) queryLocked(query, format string) ([]byte, error) {
-	l := e.lib
-	q := cstring(query)
-	f := cstring(format)
-	res, _, _ := purego.SyscallN(l.queryN, e.conn,
-		uintptr(unsafe.Pointer(&q[0])), uintptr(len(query)),
-		uintptr(unsafe.Pointer(&f[0])), uintptr(len(format)))
-	runtime.KeepAlive(q)
-	runtime.KeepAlive(f)
-	e.signals.restore()
-	if res == 0 {
-		return nil, &Error{Message: "the engine returned no result"}
+func (e *Engine) nextQueryID() uint64 { return e.seq.Add(1) }
+
+// kill ends statement id wherever it runs (KILL QUERY … ASYNC: it returns
+// at once; the victim's fetch then fails with QUERY_WAS_CANCELLED).
+func (e *Engine) kill(id uint64) {
+	marker := strings.TrimSpace(queryMarker(id))
+	q := "KILL QUERY WHERE startsWith(query, '" + marker + "') ASYNC"
+	if err := e.ctl.acquire(context.Background()); err != nil {
+		return
 	}
-	defer purego.SyscallN(l.destroyResult, res)
-	if msg, _, _ := purego.SyscallN(l.resultError, res); msg != 0 {
-		if s := gostring(msg); s != "" {
-			return nil, parseError(s)
-		}
-	}
-	buf, _, _ := purego.SyscallN(l.resultBuffer, res)
-	n, _, _ := purego.SyscallN(l.resultLength, res)
-	if buf == 0 || n == 0 {
-		return nil, nil
-	}
-	out := make([]byte, n)
-	copy(out, unsafe.Slice((*byte)(ptr(buf)), n))
-	return out, nil
+	defer e.ctl.release()
+	e.ctl.run(context.Background(), q, "TabSeparated")
 }
 
-// Close stops the engine and releases the data directory; the process may
-// then Open an engine again, on this directory or another.
+// Classify asks the engine's parser about query without running it (on the
+// control connection, so it never waits behind a running statement).
+func (e *Engine) Classify(ctx context.Context, query string) (Analysis, error) {
+	return e.ctl.Classify(ctx, query)
+}
+
+// Query runs one statement in database db ("" keeps the current one) on the
+// engine's housekeeping connection and returns its output in the given
+// format (e.g. "Native", "JSONEachRow", "TabSeparated"; a FORMAT clause in
+// the statement wins). Its statements run one at a time.
+func (e *Engine) Query(db, query, format string) ([]byte, error) {
+	return e.def.Query(context.Background(), db, query, format)
+}
+
+// CurrentDatabase is the database unqualified names resolve in on Query's
+// connection.
+func (e *Engine) CurrentDatabase() string {
+	out, err := e.Query("", "SELECT currentDatabase()", "TabSeparated")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Close closes every connection and stops the engine, releasing the data
+// directory; the process may then Open an engine again, on this directory
+// or another.
 func (e *Engine) Close() error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.conn == 0 {
+	if e.shut {
+		e.mu.Unlock()
 		return nil
 	}
-	purego.SyscallN(e.lib.closeConn, e.connPtr)
-	e.signals.restore()
-	e.conn, e.connPtr = 0, 0
+	e.shut = true
+	conns := e.conns
+	e.conns = map[*Conn]struct{}{}
+	e.mu.Unlock()
+	for c := range conns {
+		c.closeNow()
+	}
+	e.ctl.closeNow() // the last connection: the engine shuts down
 	err := e.lock.Close()
 	openMu.Lock()
 	opened = nil
@@ -240,6 +262,7 @@ func gostring(p uintptr) string {
 	return string(bytes.Clone(unsafe.Slice((*byte)(base), n)))
 }
 
-func quoteIdent(s string) string {
+// QuoteIdent quotes s as a ClickHouse identifier.
+func QuoteIdent(s string) string {
 	return "`" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "`", "\\`") + "`"
 }

@@ -1,12 +1,14 @@
 package chdb
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The engine is a process singleton, so every test in this package shares
@@ -120,3 +122,109 @@ func TestLockedByOtherProcess(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Connections are independent: USE and SET on one never reach another,
+// and a read-only one refuses writes and network table functions.
+func TestConnectionsAreIndependent(t *testing.T) {
+	ctx := context.Background()
+	a, err := testEngine.Connect(ConnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := testEngine.Connect(ConnOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := a.Query(ctx, "", "USE system", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Query(ctx, "", "SET max_threads = 1", ""); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := a.Query(ctx, "", "SELECT currentDatabase(), getSetting('max_threads')", "TabSeparated")
+	if string(out) != "system\t1\n" {
+		t.Fatalf("a: %q", out)
+	}
+	out, _ = b.Query(ctx, "", "SELECT currentDatabase(), getSetting('max_threads') = 1, getSetting('readonly')", "TabSeparated")
+	if string(out) != "default\t0\t1\n" {
+		t.Fatalf("b: %q", out)
+	}
+	for _, q := range []string{"CREATE TABLE x (a UInt8) ENGINE = Memory", "SET readonly = 0", "SELECT * FROM url('http://127.0.0.1:1/', CSV, 'a String')"} {
+		var ce *Error
+		if _, err := b.Query(ctx, "", q, ""); !errors.As(err, &ce) || ce.Code != 164 {
+			t.Errorf("read-only %q: %v", q, err)
+		}
+	}
+}
+
+// A statement that fails part-way never puts its rows in front of the
+// next answer on its connection, in any format.
+func TestFailedQueryLeavesNothingBehind(t *testing.T) {
+	ctx := context.Background()
+	c, err := testEngine.Connect(ConnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, f := range []string{"TabSeparated", "JSON", "Native", "CSVWithNames"} {
+		if _, err := c.Query(ctx, "", "SELECT number, throwIf(number = 50000) FROM numbers(100000) SETTINGS max_block_size = 1000", f); err == nil {
+			t.Fatal("no error")
+		}
+		if _, err := c.Query(ctx, "", "INSERT INTO FUNCTION null('a UInt64') SELECT throwIf(number = 50000) FROM numbers(100000) SETTINGS max_block_size = 1000", f); err == nil {
+			t.Fatal("no error from the plain path")
+		}
+		if out, err := c.Query(ctx, "", "SELECT 'next'", "TabSeparated"); err != nil || string(out) != "next\n" {
+			t.Fatalf("after a failed %s query: %.100q %v", f, out, err)
+		}
+	}
+}
+
+// A context that ends kills the statement; max_execution_time ends one
+// nobody cancels.
+func TestQueriesEnd(t *testing.T) {
+	long := "SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) = 0 SETTINGS max_threads = 1"
+	c, err := testEngine.Connect(ConnOptions{MaxExecutionTime: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	var ce *Error
+	if _, err := c.Query(context.Background(), "", long, ""); !errors.As(err, &ce) || ce.Name != "TIMEOUT_EXCEEDED" {
+		t.Fatalf("max_execution_time: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	u, err := testEngine.Connect(ConnOptions{MaxExecutionTime: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	if _, err := u.Query(ctx, "", long, ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("both took %v", d)
+	}
+	if out, err := u.Query(context.Background(), "", "SELECT 1", ""); err != nil || string(out) != "1\n" {
+		t.Fatalf("after the kill: %q %v", out, err)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	for q, want := range map[string]Analysis{
+		"SELECT 1": {Class: ClassReadOnly, Statements: 1},
+		"SELECT 1 /* ' */; DROP TABLE ingest_log": {Class: ClassMutating, Statements: 2},
+		"WITH 1 AS x INSERT INTO t VALUES (1)":    {Class: ClassMutating, Statements: 1},
+		"SELECT 1 INTO OUTFILE '/tmp/x' APPEND":   {Class: ClassControl, Statements: 1},
+		"SYSTEM SHUTDOWN":                         {Class: ClassControl, Statements: 1},
+		"select":                                  {Class: ClassUnknown},
+	} {
+		got, err := testEngine.Classify(context.Background(), q)
+		if err != nil || got.Class != want.Class || got.Statements != want.Statements {
+			t.Errorf("Classify(%q) = %+v, %v; want %+v", q, got, err, want)
+		}
+	}
+}

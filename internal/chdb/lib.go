@@ -1,7 +1,8 @@
 // Package chdb binds the embedded ClickHouse engine (chDB's libchdb.so) with
 // purego, so a binary that never opens an embedded store never needs the
 // library. The engine is a process-wide singleton: one data directory per
-// process, and one process per data directory.
+// process, and one process per data directory; it hands out any number of
+// independent connections (Conn) to that directory.
 package chdb
 
 import (
@@ -50,6 +51,10 @@ type lib struct {
 	destroyResult     uintptr // void chdb_destroy_query_result(chdb_result*)
 	setSignalHandlers uintptr // void chdb_set_signal_handlers_enabled(int)
 	resultRowsRead    uintptr // uint64_t chdb_result_rows_read(chdb_result*)
+	streamQueryN      uintptr // chdb_result *chdb_stream_query_n(chdb_connection, const char*, size_t, const char*, size_t)
+	streamFetch       uintptr // chdb_result *chdb_stream_fetch_result(chdb_connection, chdb_result*)
+	streamCancel      uintptr // void chdb_stream_cancel_query(chdb_connection, chdb_result*)
+	classifyN         uintptr // chdb_state chdb_classify_query_n(chdb_connection, const char*, size_t, const char*, size_t, chdb_query_analysis_v1*)
 }
 
 var (
@@ -85,6 +90,10 @@ func load() (*lib, error) {
 			{"chdb_destroy_query_result", &l.destroyResult},
 			{"chdb_set_signal_handlers_enabled", &l.setSignalHandlers},
 			{"chdb_result_rows_read", &l.resultRowsRead},
+			{"chdb_stream_query_n", &l.streamQueryN},
+			{"chdb_stream_fetch_result", &l.streamFetch},
+			{"chdb_stream_cancel_query", &l.streamCancel},
+			{"chdb_classify_query_n", &l.classifyN},
 		} {
 			p, err := purego.Dlsym(h, s.name)
 			if err != nil {

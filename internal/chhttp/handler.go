@@ -4,48 +4,109 @@
 package chhttp
 
 import (
+	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/evalhouse/evalhouse/internal/auth"
 	"github.com/evalhouse/evalhouse/internal/chdb"
-	"github.com/evalhouse/evalhouse/internal/sqlguard"
 )
 
-// Engine is what the handler needs of the embedded engine.
-type Engine interface {
-	Query(db, query, format string) ([]byte, error)
-}
-
-var _ Engine = (*chdb.Engine)(nil)
-
-// Handler answers ClickHouse HTTP requests from one engine.
+// Handler answers ClickHouse HTTP requests from one engine. Every request
+// runs on an engine connection of its own (a pooled one whose settings and
+// database never outlive the request, or its session's), so one client's
+// USE, SET or long query never reaches another client, and a Handler's
+// connections are never another Handler's.
 type Handler struct {
-	engine  Engine
+	engine  *chdb.Engine
 	tempDir string
 	log     *slog.Logger
+	trusted bool
 	// MaxBody bounds a request body (query plus data); 0 means 1 GiB.
 	MaxBody int64
+
+	pool     *pool
+	astPool  *pool
+	sessions *sessions
 }
 
-// New returns a handler over e. Insert data is staged in tempDir (the
-// engine reads it back with the file() table function); "" means os.TempDir.
-// A nil logger discards.
-func New(e Engine, tempDir string, log *slog.Logger) *Handler {
+// Config bounds a Handler's connections.
+type Config struct {
+	// MaxConns bounds the pooled connections out at once (requests beyond
+	// wait); 0 means 16.
+	MaxConns int
+	// MaxSessions bounds open session_id sessions; 0 means 64.
+	MaxSessions int
+	// MaxExecutionTime is every statement's default time limit
+	// (max_execution_time; a client may set its own); 0 means
+	// DefaultMaxExecutionTime, negative means none.
+	MaxExecutionTime time.Duration
+}
+
+// DefaultMaxExecutionTime is the interface's default statement time limit.
+const DefaultMaxExecutionTime = 60 * time.Second
+
+// New returns the handler for interface clients (serve --clickhouse-listen):
+// a request's rights come from the principal auth.FromContext gives (none
+// means serve runs without keys on loopback: read-write, not admin). Insert
+// data is staged in tempDir (the engine reads it back with FROM INFILE);
+// "" means os.TempDir. A nil logger discards.
+func New(e *chdb.Engine, tempDir string, log *slog.Logger) *Handler {
+	return NewWith(e, tempDir, log, Config{})
+}
+
+// NewWith is New with bounds.
+func NewWith(e *chdb.Engine, tempDir string, log *slog.Logger, cfg Config) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if tempDir == "" {
 		tempDir = os.TempDir()
 	}
-	return &Handler{engine: e, tempDir: tempDir, log: log}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 16
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 64
+	}
+	if cfg.MaxExecutionTime == 0 {
+		cfg.MaxExecutionTime = DefaultMaxExecutionTime
+	}
+	return &Handler{engine: e, tempDir: tempDir, log: log,
+		pool:     newPool(e, cfg.MaxConns, cfg.MaxExecutionTime),
+		astPool:  newPool(e, cfg.MaxConns, 10*time.Second),
+		sessions: &sessions{e: e, maxExec: cfg.MaxExecutionTime, max: cfg.MaxSessions, m: map[string]*session{}},
+	}
+}
+
+// NewTrusted returns the handler for evalhouse's own in-process clients
+// (ingest, readers, migrations): every request acts as admin, no time limit
+// applies beyond the caller's context, and its connections are its own.
+// Read-only requests (readonly=1, as `evalhouse sql` sends) are still run
+// read-only by the engine.
+func NewTrusted(e *chdb.Engine, tempDir string, log *slog.Logger) *Handler {
+	h := NewWith(e, tempDir, log, Config{MaxConns: 8, MaxExecutionTime: -1})
+	h.trusted = true
+	return h
+}
+
+// Close closes the handler's idle connections and sessions; requests after
+// Close open connections anew.
+func (h *Handler) Close() {
+	h.pool.close()
+	h.astPool.close()
+	h.sessions.close()
 }
 
 // clientOnly are URL parameters that are not engine settings.
@@ -61,7 +122,8 @@ var clientOnly = map[string]bool{
 
 // ServeHTTP implements the subset of ClickHouse's HTTP interface that
 // clients use: /ping, and queries by GET or POST with the statement in the
-// `query` parameter (body = insert data) or as the body.
+// `query` parameter (body = insert data) or as the body. GET is read-only,
+// as in ClickHouse.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/ping":
@@ -92,7 +154,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	query := params.Get("query")
 	var data []byte
 	if query == "" {
-		query, body = string(body), nil
+		query, data = splitInlineInsert(body)
 	} else {
 		data = body
 	}
@@ -101,16 +163,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, &chdb.Error{Code: 62, Name: "SYNTAX_ERROR", Message: "Code: 62. DB::Exception: Empty query (SYNTAX_ERROR)"})
 		return
 	}
-	if ro := params.Get("readonly"); ro != "" && ro != "0" {
-		if err := sqlguard.ReadOnly(query); err != nil || len(data) > 0 {
-			if err == nil {
-				err = sqlguard.ErrNotReadOnly
-			}
-			h.fail(w, &chdb.Error{Code: 164, Name: "READONLY", Message: "Code: 164. DB::Exception: " + err.Error() + " (READONLY)"})
-			return
-		}
+	ctx := r.Context()
+	rt := h.rightsOf(r, params)
+	pl, err := h.judge(ctx, query, rt)
+	if err != nil {
+		h.fail(w, err)
+		return
 	}
 	if len(data) > 0 {
+		if pl.readOnly {
+			h.fail(w, readOnlyRefusal(query, "it carries data to insert"))
+			return
+		}
 		staged, cleanup, err := h.stageInsert(query, data)
 		if err != nil {
 			h.fail(w, err)
@@ -125,7 +189,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = "TabSeparated"
 	}
-	out, err := h.run(params.Get("database"), query, format, settings)
+	out, err := h.run(ctx, r, params, query, format, settings, pl, rt)
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -145,25 +209,98 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(out)
 }
 
-// run applies per-request settings around the statement: the engine's
-// session would otherwise keep them for later requests.
-func (h *Handler) run(db, query, format string, settings [][2]string) ([]byte, error) {
-	if len(settings) == 0 {
-		return h.engine.Query(db, query, format)
+// rightsOf reads a request's rights: read-only for GET (ClickHouse's own
+// rule), a readonly=1|2 parameter, or a read or gate key; admin for an
+// admin key, or every request of a trusted handler.
+func (h *Handler) rightsOf(r *http.Request, params url.Values) rights {
+	rt := rights{admin: h.trusted}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		rt.readOnly = true
 	}
-	var set, reset []string
-	for _, kv := range settings {
-		set = append(set, kv[0]+" = "+settingLiteral(kv[1]))
-		reset = append(reset, kv[0]+" = DEFAULT")
+	if ro := params.Get("readonly"); ro != "" && ro != "0" {
+		rt.readOnly = true
 	}
-	if _, err := h.engine.Query(db, "SET "+strings.Join(set, ", "), "TabSeparated"); err != nil {
+	if p, ok := auth.FromContext(r.Context()); ok {
+		switch p.Role {
+		case auth.RoleAdmin:
+			rt.admin = true
+		case auth.RoleRead, auth.RoleGate:
+			rt.readOnly = true
+		}
+	}
+	return rt
+}
+
+// run runs the statement on the request's connection: its session's when
+// it sends session_id, else a pooled one. Settings in the URL apply to this
+// request only (a session keeps them only through its own SET).
+func (h *Handler) run(ctx context.Context, r *http.Request, params url.Values, query, format string, settings [][2]string, pl plan, rt rights) ([]byte, error) {
+	db := params.Get("database")
+	if id := params.Get("session_id"); id != "" {
+		// A session is read-only or not for its whole life, by the rights
+		// of the request; a read-write session without an admin key may
+		// not reach the host or the network.
+		if !rt.readOnly && !rt.admin && pl.reaches {
+			return nil, refusal(497, "ACCESS_DENIED", "table functions that reach the host or the network need a session opened read-only (readonly=1) or an admin key")
+		}
+		who := ""
+		if p, ok := auth.FromContext(r.Context()); ok {
+			who = p.Name
+		}
+		l, err := h.sessions.get(who+"\x00"+id, rt.readOnly, params.Get("session_check") == "1", params.Get("session_timeout"))
+		if err != nil {
+			return nil, err
+		}
+		defer l.release(true)
+		out, _, err := runScoped(ctx, l.conn, db, query, format, settings, h.log)
+		return out, err
+	}
+	if db == "" {
+		db = "default" // a pooled connection's database must not be the last client's
+	}
+	if h.trusted && !pl.readOnly && len(settings) > 0 {
+		// evalhouse's own code (clickhouse-go sends max_execution_time
+		// from a context deadline): SET and reset on a kept connection,
+		// no fresh connection per request. Its default settings are the
+		// engine's, so `= DEFAULT` restores them.
+		l, err := h.pool.get(ctx, false, nil)
+		if err != nil {
+			return nil, err
+		}
+		out, reset, err := runScoped(ctx, l.conn, db, query, format, settings, h.log)
+		l.release(reset && !pl.stateful && ctx.Err() == nil)
+		return out, err
+	}
+	l, err := h.pool.get(ctx, pl.readOnly, settings)
+	if err != nil {
 		return nil, err
 	}
-	out, err := h.engine.Query(db, query, format)
-	if _, rerr := h.engine.Query(db, "SET "+strings.Join(reset, ", "), "TabSeparated"); rerr != nil {
-		h.log.Warn("chhttp: could not reset settings", "err", rerr)
-	}
+	out, err := l.conn.Query(ctx, db, query, format)
+	l.release(l.keep && !pl.stateful && ctx.Err() == nil)
 	return out, err
+}
+
+// runScoped runs query on a connection with settings applied around it
+// (SET before, SET … = DEFAULT after); reset is false when the settings
+// may still hold.
+func runScoped(ctx context.Context, c *chdb.Conn, db, query, format string, settings [][2]string, log *slog.Logger) (out []byte, reset bool, err error) {
+	if len(settings) == 0 {
+		out, err = c.Query(ctx, db, query, format)
+		return out, true, err
+	}
+	if _, err := c.Query(ctx, db, chdb.SetStatement(settings), "TabSeparated"); err != nil {
+		return nil, false, err
+	}
+	out, err = c.Query(ctx, db, query, format)
+	defaults := make([]string, len(settings))
+	for i, kv := range settings {
+		defaults[i] = kv[0] + " = DEFAULT"
+	}
+	if _, rerr := c.Query(context.Background(), "", "SET "+strings.Join(defaults, ", "), "TabSeparated"); rerr != nil {
+		log.Warn("chhttp: could not reset settings", "err", rerr)
+		return out, false, err
+	}
+	return out, true, err
 }
 
 func (h *Handler) readBody(r *http.Request) ([]byte, error) {
@@ -193,6 +330,28 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 }
 
 var insertFormatRE = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+(.+?)\s+FORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$`)
+
+// inlineInsertRE finds `INSERT INTO … FORMAT F` at the start of a body
+// that carries its data after the format name.
+var inlineInsertRE = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+[^\n]+?\s+FORMAT\s+[A-Za-z0-9_]+[ \t]*(\r?\n|[ \t])`)
+
+// splitInlineInsert splits a body that is a whole request (no `query`
+// parameter) into the statement and the data after `FORMAT F`, as
+// ClickHouse does: the engine must never see client data as SQL (it stops
+// reading inline data at a blank line and runs the rest as statements).
+// A body that is not such an INSERT is all statement.
+func splitInlineInsert(body []byte) (string, []byte) {
+	m := inlineInsertRE.FindIndex(body)
+	if m == nil {
+		return string(body), nil
+	}
+	head := strings.TrimSpace(string(body[:m[1]]))
+	data := body[m[1]:]
+	if len(bytes.TrimSpace(data)) == 0 {
+		return head, nil
+	}
+	return head, data
+}
 
 // stageInsert writes insert data to a temporary file and rewrites
 // `INSERT INTO t (cols) FORMAT F` (data in the body) into `INSERT INTO t
@@ -252,13 +411,6 @@ func engineSettings(params map[string][]string) [][2]string {
 }
 
 var settingNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-
-func settingLiteral(v string) string {
-	if _, err := strconv.ParseFloat(v, 64); err == nil {
-		return v
-	}
-	return "'" + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), `'`, `\'`) + "'"
-}
 
 var formatClauseRE = regexp.MustCompile(`(?i)\bFORMAT\s+[A-Za-z0-9_]+\s*;?\s*$`)
 

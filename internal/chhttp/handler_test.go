@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalhouse/evalhouse/internal/auth"
 	"github.com/evalhouse/evalhouse/internal/chhttp"
 	"github.com/evalhouse/evalhouse/internal/storetest"
 )
@@ -18,10 +19,26 @@ import (
 // tests use it the way curl or a BI tool would.
 func server(t *testing.T) (*httptest.Server, string) {
 	s := storetest.New(t) // a database of our own
-	srv := httptest.NewServer(chhttp.New(storetest.Engine(t), t.TempDir(), nil))
+	h := chhttp.New(storetest.Engine(t), t.TempDir(), nil)
+	t.Cleanup(h.Close)
+	srv := httptest.NewServer(asRole(h))
 	t.Cleanup(srv.Close)
 	return srv, s.Database
 }
+
+// asRole stands in for the key middleware: the X-Test-Role header names
+// the principal's role; without it the request has no principal (serve
+// without keys on loopback).
+func asRole(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if role := r.Header.Get("X-Test-Role"); role != "" {
+			r = r.WithContext(auth.WithPrincipal(r.Context(), auth.Principal{Name: "key-" + role, Role: auth.Role(role)}))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+var admin = map[string]string{"X-Test-Role": "admin"}
 
 func get(t *testing.T, srv *httptest.Server, params url.Values, body io.Reader, hdr map[string]string) (int, string, http.Header) {
 	t.Helper()
@@ -57,7 +74,7 @@ func TestQueryInBodyAndParam(t *testing.T) {
 func TestInsertDataInBody(t *testing.T) {
 	srv, db := server(t)
 	p := url.Values{"database": {db}}
-	if code, out, _ := get(t, srv, p, strings.NewReader("CREATE TABLE t (a UInt8, b String) ENGINE = MergeTree ORDER BY a"), nil); code != 200 {
+	if code, out, _ := get(t, srv, p, strings.NewReader("CREATE TABLE t (a UInt8, b String) ENGINE = MergeTree ORDER BY a"), admin); code != 200 {
 		t.Fatalf("create: %d %s", code, out)
 	}
 	var gz bytes.Buffer

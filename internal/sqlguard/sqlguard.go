@@ -1,5 +1,7 @@
-// Package sqlguard tells read-only statements from the rest, for
-// `evalhouse sql` and for the embedded store's readonly requests.
+// Package sqlguard words refusals: it tells read-only statements from the
+// rest by their text, for a friendlier message in `evalhouse sql` and the
+// embedded store's read-only refusals. It is not a guard: the engine's
+// read-only connections and its own parser are (internal/chhttp).
 package sqlguard
 
 import (
@@ -32,6 +34,12 @@ func ReadOnly(q string) error {
 		return fmt.Errorf("%w: one statement at a time", ErrNotReadOnly)
 	}
 	return nil
+}
+
+// FirstWord is the first word of q after whitespace, opening parentheses
+// and comments: the verb a statement starts with ("" when none).
+func FirstWord(q string) string {
+	return firstWord(strings.TrimLeft(stripLeading(q), "( \t\r\n"))
 }
 
 func firstWord(s string) string {
@@ -83,6 +91,12 @@ func statementEnd(s string) int {
 		case c == '-' && i+1 < len(s) && s[i+1] == '-':
 			for i < len(s) && s[i] != '\n' {
 				i++
+			}
+		case c == '/' && i+1 < len(s) && s[i+1] == '*':
+			if j := strings.Index(s[i+2:], "*/"); j >= 0 {
+				i += j + 3
+			} else {
+				i = len(s)
 			}
 		case c == ';':
 			return i

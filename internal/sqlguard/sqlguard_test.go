@@ -23,10 +23,11 @@ func TestReadOnly(t *testing.T) {
 		"TRUNCATE TABLE t":                             false,
 		"SET readonly = 0":                             false,
 		"SELECT 1; DROP TABLE t":                       false,
-		"":                                             false,
-		"-- only a comment":                            false,
-		"OPTIMIZE TABLE t FINAL":                       false,
-		"CREATE TABLE x (a UInt8) ENGINE=Log":          false,
+		"SELECT 1 /* ' */; DROP TABLE ingest_log":      false,
+		"":                                    false,
+		"-- only a comment":                   false,
+		"OPTIMIZE TABLE t FINAL":              false,
+		"CREATE TABLE x (a UInt8) ENGINE=Log": false,
 	} {
 		err := ReadOnly(q)
 		if ok && err != nil {

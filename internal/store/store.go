@@ -27,7 +27,8 @@ type Store struct {
 
 	engine     *chdb.Engine // nil unless embedded
 	ownsEngine bool
-	handler    *chhttp.Handler
+	own        *chhttp.Handler // Conn's: evalhouse's own clients
+	iface      *chhttp.Handler // HTTPHandler's: interface clients
 }
 
 // Open connects to the store a DSN names (see ParseDSN). An embedded DSN
@@ -57,7 +58,8 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 
 // FromEngine connects clickhouse-go to an engine already running in this
 // process, using database db ("" means "default"), creating it if needed.
-// Closing the Store leaves the engine running.
+// Conn runs on engine connections of its own, which interface clients
+// (HTTPHandler) never touch. Closing the Store leaves the engine running.
 func FromEngine(ctx context.Context, e *chdb.Engine, db string, log *slog.Logger) (*Store, error) {
 	if db == "" {
 		db = "default"
@@ -69,7 +71,7 @@ func FromEngine(ctx context.Context, e *chdb.Engine, db string, log *slog.Logger
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	h := chhttp.New(e, tmp, log)
+	h := chhttp.NewTrusted(e, tmp, log)
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Protocol: clickhouse.HTTP,
 		Addr:     []string{"embedded.invalid:8123"},
@@ -92,7 +94,8 @@ func FromEngine(ctx context.Context, e *chdb.Engine, db string, log *slog.Logger
 		DSN:      DSN{Kind: Embedded, Path: e.Path(), Database: db, Raw: "embedded://" + e.Path()},
 		Database: db,
 		engine:   e,
-		handler:  h,
+		own:      h,
+		iface:    chhttp.New(e, tmp, log),
 	}, nil
 }
 
@@ -123,17 +126,23 @@ func openRemote(ctx context.Context, d DSN) (*Store, error) {
 func (s *Store) Embedded() bool { return s.engine != nil }
 
 // HTTPHandler serves the embedded engine's ClickHouse HTTP interface (for
-// `serve --clickhouse-listen`); nil when the store is remote.
+// `serve --clickhouse-listen`); nil when the store is remote. Its requests
+// run on connections of their own, never Conn's; their rights come from the
+// principal in the request context (internal/auth).
 func (s *Store) HTTPHandler() http.Handler {
-	if s.handler == nil {
+	if s.iface == nil {
 		return nil
 	}
-	return s.handler
+	return s.iface
 }
 
 // Close closes the connection, and stops the engine if Open started it.
 func (s *Store) Close() error {
 	err := s.Conn.Close()
+	if s.own != nil {
+		s.own.Close()
+		s.iface.Close()
+	}
 	if s.ownsEngine {
 		if cerr := s.engine.Close(); err == nil {
 			err = cerr

@@ -26,68 +26,73 @@ const (
 // own HTTP interface answers with (its src/Server/HTTP/exceptionCodeToHTTPStatus.cpp);
 // every code it does not name is 500.
 func statusOf(code int) int {
-	if s, ok := codeStatus[code]; ok {
-		return s
+	if c, ok := codeStatus[code]; ok {
+		return c.status
 	}
 	return http.StatusInternalServerError
 }
 
-var codeStatus = map[int]int{
-	194: http.StatusUnauthorized, // REQUIRED_PASSWORD
-	192: http.StatusForbidden,    // UNKNOWN_USER
-	193: http.StatusForbidden,    // WRONG_PASSWORD
-	516: http.StatusForbidden,    // AUTHENTICATION_FAILED
-	512: http.StatusForbidden,    // SET_NON_GRANTED_ROLE
-	497: http.StatusForbidden,    // ACCESS_DENIED
+// codeStatus is keyed by exception code; the names are the engine's
+// errorCodeToName of each (a test holds them to the engine).
+var codeStatus = map[int]struct {
+	name   string
+	status int
+}{
+	194: {"REQUIRED_PASSWORD", http.StatusUnauthorized},
+	192: {"UNKNOWN_USER", http.StatusForbidden},
+	193: {"WRONG_PASSWORD", http.StatusForbidden},
+	516: {"AUTHENTICATION_FAILED", http.StatusForbidden},
+	512: {"SET_NON_GRANTED_ROLE", http.StatusForbidden},
+	497: {"ACCESS_DENIED", http.StatusForbidden},
 
-	36:  http.StatusBadRequest, // BAD_ARGUMENTS
-	427: http.StatusBadRequest, // CANNOT_COMPILE_REGEXP
-	6:   http.StatusBadRequest, // CANNOT_PARSE_TEXT
-	25:  http.StatusBadRequest, // CANNOT_PARSE_ESCAPE_SEQUENCE
-	26:  http.StatusBadRequest, // CANNOT_PARSE_QUOTED_STRING
-	38:  http.StatusBadRequest, // CANNOT_PARSE_DATE
-	41:  http.StatusBadRequest, // CANNOT_PARSE_DATETIME
-	72:  http.StatusBadRequest, // CANNOT_PARSE_NUMBER
-	441: http.StatusBadRequest, // CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING
-	675: http.StatusBadRequest, // CANNOT_PARSE_IPV4
-	676: http.StatusBadRequest, // CANNOT_PARSE_IPV6
-	27:  http.StatusBadRequest, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
-	376: http.StatusBadRequest, // CANNOT_PARSE_UUID
-	15:  http.StatusBadRequest, // DUPLICATE_COLUMN
-	44:  http.StatusBadRequest, // ILLEGAL_COLUMN
-	37:  http.StatusBadRequest, // UNKNOWN_ELEMENT_IN_AST
-	123: http.StatusBadRequest, // UNKNOWN_TYPE_OF_AST_NODE
-	8:   http.StatusBadRequest, // THERE_IS_NO_COLUMN
-	167: http.StatusBadRequest, // TOO_DEEP_AST
-	168: http.StatusBadRequest, // TOO_BIG_AST
-	223: http.StatusBadRequest, // UNEXPECTED_AST_STRUCTURE
-	62:  http.StatusBadRequest, // SYNTAX_ERROR
-	117: http.StatusBadRequest, // INCORRECT_DATA
-	53:  http.StatusBadRequest, // TYPE_MISMATCH
-	321: http.StatusBadRequest, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+	36:  {"BAD_ARGUMENTS", http.StatusBadRequest},
+	427: {"CANNOT_COMPILE_REGEXP", http.StatusBadRequest},
+	6:   {"CANNOT_PARSE_TEXT", http.StatusBadRequest},
+	25:  {"CANNOT_PARSE_ESCAPE_SEQUENCE", http.StatusBadRequest},
+	26:  {"CANNOT_PARSE_QUOTED_STRING", http.StatusBadRequest},
+	38:  {"CANNOT_PARSE_DATE", http.StatusBadRequest},
+	41:  {"CANNOT_PARSE_DATETIME", http.StatusBadRequest},
+	72:  {"CANNOT_PARSE_NUMBER", http.StatusBadRequest},
+	441: {"CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING", http.StatusBadRequest},
+	675: {"CANNOT_PARSE_IPV4", http.StatusBadRequest},
+	676: {"CANNOT_PARSE_IPV6", http.StatusBadRequest},
+	27:  {"CANNOT_PARSE_INPUT_ASSERTION_FAILED", http.StatusBadRequest},
+	376: {"CANNOT_PARSE_UUID", http.StatusBadRequest},
+	15:  {"DUPLICATE_COLUMN", http.StatusBadRequest},
+	44:  {"ILLEGAL_COLUMN", http.StatusBadRequest},
+	37:  {"UNKNOWN_ELEMENT_IN_AST", http.StatusBadRequest},
+	123: {"UNKNOWN_TYPE_OF_AST_NODE", http.StatusBadRequest},
+	8:   {"THERE_IS_NO_COLUMN", http.StatusBadRequest},
+	167: {"TOO_DEEP_AST", http.StatusBadRequest},
+	168: {"TOO_BIG_AST", http.StatusBadRequest},
+	223: {"UNEXPECTED_AST_STRUCTURE", http.StatusBadRequest},
+	62:  {"SYNTAX_ERROR", http.StatusBadRequest},
+	117: {"INCORRECT_DATA", http.StatusBadRequest},
+	53:  {"TYPE_MISMATCH", http.StatusBadRequest},
+	321: {"VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE", http.StatusBadRequest},
 
-	60:  http.StatusNotFound, // UNKNOWN_TABLE
-	46:  http.StatusNotFound, // UNKNOWN_FUNCTION
-	47:  http.StatusNotFound, // UNKNOWN_IDENTIFIER
-	50:  http.StatusNotFound, // UNKNOWN_TYPE
-	56:  http.StatusNotFound, // UNKNOWN_STORAGE
-	81:  http.StatusNotFound, // UNKNOWN_DATABASE
-	115: http.StatusNotFound, // UNKNOWN_SETTING
-	152: http.StatusNotFound, // UNKNOWN_DIRECTION_OF_SORTING
-	63:  http.StatusNotFound, // UNKNOWN_AGGREGATE_FUNCTION
-	73:  http.StatusNotFound, // UNKNOWN_FORMAT
-	336: http.StatusNotFound, // UNKNOWN_DATABASE_ENGINE
-	78:  http.StatusNotFound, // UNKNOWN_TYPE_OF_QUERY
-	511: http.StatusNotFound, // UNKNOWN_ROLE
+	60:  {"UNKNOWN_TABLE", http.StatusNotFound},
+	46:  {"UNKNOWN_FUNCTION", http.StatusNotFound},
+	47:  {"UNKNOWN_IDENTIFIER", http.StatusNotFound},
+	50:  {"UNKNOWN_TYPE", http.StatusNotFound},
+	56:  {"UNKNOWN_STORAGE", http.StatusNotFound},
+	81:  {"UNKNOWN_DATABASE", http.StatusNotFound},
+	115: {"UNKNOWN_SETTING", http.StatusNotFound},
+	152: {"UNKNOWN_DIRECTION_OF_SORTING", http.StatusNotFound},
+	63:  {"UNKNOWN_AGGREGATE_FUNCTION", http.StatusNotFound},
+	73:  {"UNKNOWN_FORMAT", http.StatusNotFound},
+	336: {"UNKNOWN_DATABASE_ENGINE", http.StatusNotFound},
+	78:  {"UNKNOWN_TYPE_OF_QUERY", http.StatusNotFound},
+	511: {"UNKNOWN_ROLE", http.StatusNotFound},
 
-	229: http.StatusRequestEntityTooLarge, // QUERY_IS_TOO_LARGE
-	48:  http.StatusNotImplemented,        // NOT_IMPLEMENTED
-	209: http.StatusServiceUnavailable,    // SOCKET_TIMEOUT
-	76:  http.StatusServiceUnavailable,    // CANNOT_OPEN_FILE
-	381: http.StatusLengthRequired,        // HTTP_LENGTH_REQUIRED
-	159: http.StatusRequestTimeout,        // TIMEOUT_EXCEEDED
-	439: http.StatusServiceUnavailable,    // CANNOT_SCHEDULE_TASK
-	779: http.StatusUnsupportedMediaType,  // UNSUPPORTED_MEDIA_TYPE
+	229: {"QUERY_IS_TOO_LARGE", http.StatusRequestEntityTooLarge},
+	48:  {"NOT_IMPLEMENTED", http.StatusNotImplemented},
+	209: {"SOCKET_TIMEOUT", http.StatusServiceUnavailable},
+	76:  {"CANNOT_OPEN_FILE", http.StatusServiceUnavailable},
+	381: {"HTTP_LENGTH_REQUIRED", http.StatusLengthRequired},
+	159: {"TIMEOUT_EXCEEDED", http.StatusRequestTimeout},
+	439: {"CANNOT_SCHEDULE_TASK", http.StatusServiceUnavailable},
+	779: {"UNSUPPORTED_MEDIA_TYPE", http.StatusUnsupportedMediaType},
 }
 
 // isRootProbe reports whether r is the liveness probe ClickHouse answers

@@ -5,7 +5,6 @@ package chhttp
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -130,15 +129,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "Ok.\n")
 		return
 	case "/", "":
+		if isRootProbe(r) {
+			io.WriteString(w, "Ok.\n")
+			return
+		}
 	default:
 		http.Error(w, "evalhouse: unknown path "+r.URL.Path+" (ClickHouse HTTP interface: / and /ping)", http.StatusNotFound)
 		return
 	}
 	params := r.URL.Query()
-	if params.Get("compress") == "1" || params.Get("decompress") == "1" {
-		h.fail(w, &chdb.Error{Code: 1, Name: "UNSUPPORTED_METHOD", Message: "Code: 1. DB::Exception: the embedded store's HTTP interface does not support ClickHouse block compression; use compression none or gzip (UNSUPPORTED_METHOD)"})
+	start := time.Now()
+	w.Header().Set("X-ClickHouse-Query-Id", queryID(params))
+	// Answers, errors included, are encoded as the request asks (codec.go).
+	aw, err := newAnswerWriter(w, r, params)
+	if err != nil {
+		h.fail(w, err)
 		return
 	}
+	defer aw.Close()
+	w = aw
 	for k := range params {
 		if strings.HasPrefix(k, "param_") {
 			h.fail(w, &chdb.Error{Code: 1, Name: "UNSUPPORTED_METHOD", Message: "Code: 1. DB::Exception: query parameters ({name:Type}) are not supported by the embedded store; bind values client-side (UNSUPPORTED_METHOD)"})
@@ -146,9 +155,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	body, err := h.readBody(r)
+	body, err := readRequestBody(r, params, h.maxBody())
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+		h.fail(w, err)
 		return
 	}
 	query := params.Get("query")
@@ -205,6 +214,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-ClickHouse-Format", format)
 	w.Header().Set("Content-Type", contentType(format))
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.Header().Set("X-ClickHouse-Summary", summary(start, len(out)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(out)
 }
@@ -303,30 +313,12 @@ func runScoped(ctx context.Context, c *chdb.Conn, db, query, format string, sett
 	return out, true, err
 }
 
-func (h *Handler) readBody(r *http.Request) ([]byte, error) {
-	limit := h.MaxBody
-	if limit <= 0 {
-		limit = 1 << 30
+// maxBody is MaxBody with its default.
+func (h *Handler) maxBody() int64 {
+	if h.MaxBody <= 0 {
+		return 1 << 30
 	}
-	var src io.Reader = r.Body
-	if r.Body == nil {
-		return nil, nil
-	}
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			return nil, fmt.Errorf("evalhouse: gzip body: %w", err)
-		}
-		src = zr
-	}
-	b, err := io.ReadAll(io.LimitReader(src, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("evalhouse: request body over %d bytes", limit)
-	}
-	return b, nil
+	return h.MaxBody
 }
 
 var insertFormatRE = regexp.MustCompile(`(?is)^\s*INSERT\s+INTO\s+(.+?)\s+FORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$`)
@@ -395,7 +387,7 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	}
 	w.Header().Set("X-ClickHouse-Exception-Code", strconv.Itoa(code))
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-	w.WriteHeader(http.StatusInternalServerError)
+	w.WriteHeader(statusOf(code))
 	io.WriteString(w, msg+"\n")
 }
 

@@ -94,7 +94,8 @@ func TestInsertDataInBody(t *testing.T) {
 func TestErrorsAreClickHouseShaped(t *testing.T) {
 	srv, _ := server(t)
 	code, out, h := get(t, srv, url.Values{"query": {"SELECT * FROM nowhere"}}, nil, nil)
-	if code != 500 || h.Get("X-ClickHouse-Exception-Code") != "60" || !strings.HasPrefix(out, "Code: 60.") {
+	// UNKNOWN_TABLE is 404, as ClickHouse answers it (protocol.go: statusOf).
+	if code != 404 || h.Get("X-ClickHouse-Exception-Code") != "60" || !strings.HasPrefix(out, "Code: 60.") {
 		t.Fatalf("%d %q %v", code, out, h)
 	}
 	code, out, _ = get(t, srv, url.Values{"query": {"SELECT {x:UInt8}"}, "param_x": {"1"}}, nil, nil)

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/evalhouse/evalhouse/internal/auth"
@@ -121,6 +123,14 @@ func (v *Verifier) Guard(next http.Handler, policy Policy, opts GuardOptions) ht
 					return
 				}
 				if empty {
+					// Open to local processes only: not to a web page in a
+					// local browser (a cross-site Origin) nor to a name that
+					// resolves here by DNS rebinding (a foreign Host).
+					if why := notLocal(r); why != "" {
+						log.Info("request refused", "path", r.URL.Path, "remote", r.RemoteAddr, "reason", why)
+						refuse(w, http.StatusForbidden, why)
+						return
+					}
 					next.ServeHTTP(w, stripped(r))
 					return
 				}
@@ -212,4 +222,39 @@ func stripped(r *http.Request) *http.Request {
 		c.RequestURI = c.URL.RequestURI()
 	}
 	return c
+}
+
+// notLocal says why a request without a key, on a serve without keys, is
+// not a local process's: a browser's cross-site request (Origin or
+// Sec-Fetch-Site naming another site) or a Host that is not a loopback
+// name (DNS rebinding). "" when it is local.
+func notLocal(r *http.Request) string {
+	if !loopbackHost(r.Host) {
+		return "Host " + strconv.Quote(r.Host) + " is not a loopback address: without keys, serve answers local processes only"
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || !loopbackHost(u.Host) {
+			return "cross-site request (Origin " + strconv.Quote(o) + ") refused: without keys, serve answers local processes only"
+		}
+	}
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return "cross-site request refused: without keys, serve answers local processes only"
+	}
+	return ""
+}
+
+// loopbackHost reports whether a Host header (name or IP, with or without
+// port) names this machine's loopback.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -155,6 +155,22 @@ func TestGuardOpenWithoutKeys(t *testing.T) {
 	if code, _, _ := send(t, srv, "/ingest", func(r *http.Request) { r.Header.Set("Authorization", "Bearer nosuchkey") }); code != 401 {
 		t.Fatalf("a presented key is checked even with no keys: %d", code)
 	}
+	// Open to local processes, not to web pages or rebound names: a page
+	// in a local browser posting to loopback, and a name that resolves to
+	// 127.0.0.1, are refused.
+	for name, edit := range map[string]func(*http.Request){
+		"cross-site Origin": func(r *http.Request) { r.Header.Set("Origin", "https://evil.example") },
+		"fetch metadata":    func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") },
+		"rebound Host":      func(r *http.Request) { r.Host = "evil.example:4318" },
+		"null Origin":       func(r *http.Request) { r.Header.Set("Origin", "null") },
+	} {
+		if code, body, _ := send(t, srv, "/ingest", edit); code != 403 || strings.HasPrefix(body, "anonymous") {
+			t.Errorf("%s without keys: %d %q, want 403", name, code, body)
+		}
+	}
+	if code, _, _ := send(t, srv, "/ingest", func(r *http.Request) { r.Header.Set("Origin", "http://127.0.0.1:3000") }); code != 200 {
+		t.Errorf("a loopback Origin without keys: %d, want 200", code)
+	}
 	if _, _, err := st.Create(ctx, keys.Spec{Name: "a", Role: auth.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}

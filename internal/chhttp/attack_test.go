@@ -247,10 +247,19 @@ func TestSessionsAreTheirOwn(t *testing.T) {
 		return strings.TrimSpace(out)
 	}
 	set("", "a", "3")
-	set("ingest", "a", "5") // same id, another principal: another session
+	set("admin", "a", "5") // same id, another principal: another session
 	set("", "b", "7")
-	if a, a2, b := get("", "a"), get("ingest", "a"), get("", "b"); a != "3" || a2 != "5" || b != "7" {
-		t.Fatalf("sessions a=%s ingest/a=%s b=%s", a, a2, b)
+	if a, a2, b := get("", "a"), get("admin", "a"), get("", "b"); a != "3" || a2 != "5" || b != "7" {
+		t.Fatalf("sessions a=%s admin/a=%s b=%s", a, a2, b)
+	}
+	// A session of a key that is not an admin's is read-only for its whole
+	// life (its scope's filters must hold): SET and writes are refused in
+	// it, reads work.
+	if code, out := v.do(t, "POST", "ingest", "SET max_threads = 2", url.Values{"session_id": {"a"}}); code == 200 || !strings.Contains(out, "read-only") {
+		t.Fatalf("SET in an ingest key's session: %d %q", code, out)
+	}
+	if got := get("ingest", "a"); got == "3" || got == "5" {
+		t.Fatalf("the ingest key's session a sees another's max_threads=%s", got)
 	}
 	if d := get("", ""); d == "3" || d == "5" || d == "7" {
 		t.Fatalf("sessionless request sees a session's max_threads=%s", d)

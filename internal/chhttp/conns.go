@@ -123,7 +123,7 @@ func errSession(code int, name, msg string) error {
 // get returns the session's connection, opening the session unless check
 // is set. A session keeps the read-only-ness it was opened with: a request
 // of the other kind is refused rather than run with the wrong rights.
-func (s *sessions) get(key string, readOnly, check bool, timeout string) (*lease, error) {
+func (s *sessions) get(key string, readOnly, check bool, timeout string, scope [][2]string) (*lease, error) {
 	d := defaultSessionTimeout
 	if timeout != "" {
 		n, err := strconv.Atoi(timeout)
@@ -144,7 +144,7 @@ func (s *sessions) get(key string, readOnly, check bool, timeout string) (*lease
 		if len(s.m) >= s.max {
 			return nil, errSession(202, "TOO_MANY_SIMULTANEOUS_QUERIES", "too many open sessions ("+strconv.Itoa(s.max)+"); close one or wait for its session_timeout")
 		}
-		c, err := s.e.Connect(chdb.ConnOptions{ReadOnly: readOnly, MaxExecutionTime: s.maxExec})
+		c, err := s.e.Connect(chdb.ConnOptions{ReadOnly: readOnly, MaxExecutionTime: s.maxExec, Settings: scope})
 		if err != nil {
 			return nil, err
 		}

@@ -230,13 +230,24 @@ func (h *Handler) rightsOf(r *http.Request, params url.Values) rights {
 	if ro := params.Get("readonly"); ro != "" && ro != "0" {
 		rt.readOnly = true
 	}
-	if p, ok := auth.FromContext(r.Context()); ok {
-		switch p.Role {
-		case auth.RoleAdmin:
-			rt.admin = true
-		case auth.RoleRead, auth.RoleGate:
-			rt.readOnly = true
-		}
+	if h.trusted {
+		// evalhouse's own code: the key of the request it serves (in the
+		// context clickhouse-go passes down) is not the code's.
+		return rt
+	}
+	p, ok := auth.FromContext(r.Context())
+	if !ok {
+		rt.open = true // serve without keys, on loopback only
+		return rt
+	}
+	rt.principal, rt.scope = p, scopeSettings(p, true)
+	switch p.Role {
+	case auth.RoleAdmin:
+		rt.admin = true
+	case auth.RoleRead, auth.RoleGate:
+		rt.readOnly = true
+	case auth.RoleIngest:
+		rt.ingest = true
 	}
 	return rt
 }
@@ -257,7 +268,13 @@ func (h *Handler) run(ctx context.Context, r *http.Request, params url.Values, q
 		if p, ok := auth.FromContext(r.Context()); ok {
 			who = p.Name
 		}
-		l, err := h.sessions.get(who+"\x00"+id, rt.readOnly, params.Get("session_check") == "1", params.Get("session_timeout"))
+		// A key's session is read-only unless it is an admin's: its
+		// scope's filters must hold for the session's life.
+		ro := rt.readOnly || len(rt.scope) > 0
+		if ro && !pl.readOnly {
+			return nil, readOnlyRefusal(query, "sessions of keys other than an admin's are read-only; send writes without session_id")
+		}
+		l, err := h.sessions.get(who+"\x00"+id, ro, params.Get("session_check") == "1", params.Get("session_timeout"), rt.scope)
 		if err != nil {
 			return nil, err
 		}
@@ -280,6 +297,9 @@ func (h *Handler) run(ctx context.Context, r *http.Request, params url.Values, q
 		out, reset, err := runScoped(ctx, l.conn, db, query, format, settings, h.log)
 		l.release(reset && !pl.stateful && ctx.Err() == nil)
 		return out, err
+	}
+	if pl.readOnly {
+		settings = withScope(settings, rt.scope)
 	}
 	l, err := h.pool.get(ctx, pl.readOnly, settings)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/evalhouse/evalhouse/internal/auth"
 	"github.com/evalhouse/evalhouse/internal/chdb"
 	"github.com/evalhouse/evalhouse/internal/sqlguard"
 )
@@ -16,6 +17,16 @@ import (
 type rights struct {
 	readOnly bool
 	admin    bool
+	// open: no key was checked (serve runs without keys, on loopback
+	// only): every local process may read and insert rows, but DDL and
+	// server statements (SYSTEM, KILL, BACKUP, …) need an admin key.
+	open bool
+	// ingest: an ingest key, which may insert rows it sends into
+	// agent_events and nothing else.
+	ingest    bool
+	principal auth.Principal
+	// scope are the settings that confine the key's reads (scopeSettings).
+	scope [][2]string
 }
 
 // plan is how a statement the policy allowed runs.
@@ -72,6 +83,13 @@ func (h *Handler) judge(ctx context.Context, query string, r rights) (plan, erro
 	for f := range ast.calls {
 		reaches = reaches || reachingFunctions[f]
 	}
+	if r.principal.Tenant != "" {
+		for _, f := range ast.tableFunctions {
+			if !scopedTableFunctions[f] {
+				return plan{}, refusal(497, "ACCESS_DENIED", "table function "+f+"(): a tenant-scoped key reads tables by name only, where its tenant filter applies")
+			}
+		}
+	}
 	switch a.Class {
 	case chdb.ClassReadOnly:
 		return plan{readOnly: r.readOnly || !r.admin, reaches: reaches}, nil
@@ -93,9 +111,18 @@ func (h *Handler) judge(ctx context.Context, query string, r rights) (plan, erro
 		if r.admin {
 			return plan{}, nil
 		}
-		// A writer inserts rows it sends (FORMAT …, VALUES); DDL, INSERT …
-		// SELECT and every function call are an admin's.
-		if a.Class == chdb.ClassMutating && ast.root == "InsertQuery" && !ast.hasSelect && len(ast.calls) == 0 {
+		// An ingest key inserts rows it sends (FORMAT …, VALUES) into
+		// agent_events (a local process without keys, into any table); DDL, INSERT … SELECT, every function call and every
+		// other table are an admin's. A tenant-scoped key inserts through
+		// /v1/events and /v1/traces, where its scope is applied to each row.
+		if (r.ingest || r.open) && a.Class == chdb.ClassMutating && ast.root == "InsertQuery" && !ast.hasSelect && len(ast.calls) == 0 {
+			switch {
+			case r.open: // a local process, on a serve without keys
+			case ast.insertTable != "agent_events":
+				return plan{}, refusal(497, "ACCESS_DENIED", "an ingest key inserts into agent_events only")
+			case r.principal.Tenant != "":
+				return plan{}, refusal(497, "ACCESS_DENIED", "a tenant-scoped ingest key writes through POST /v1/events or /v1/traces, where its tenant is checked on every event")
+			}
 			return plan{}, nil
 		}
 		return plan{}, adminOnly("DDL (CREATE, ALTER, DROP, TRUNCATE, …), INSERT … SELECT and writes beside the databases")
@@ -135,6 +162,11 @@ type astInfo struct {
 	root      string          // the root node's kind: SelectWithUnionQuery, InsertQuery, Set, UseQuery, …
 	calls     map[string]bool // every function named in the AST, lower-cased
 	hasSelect bool            // a SELECT appears anywhere
+	// tableFunctions are the functions in table position (FROM f(…)),
+	// lower-cased.
+	tableFunctions []string
+	// insertTable is an InsertQuery's table (without its database).
+	insertTable string
 }
 
 var astFunctionRE = regexp.MustCompile(`(?m)^\s*Function (\S+)`)
@@ -165,6 +197,25 @@ func parseAST(text string) astInfo {
 		info.calls[strings.ToLower(m[1])] = true
 	}
 	info.hasSelect = info.root == "SelectWithUnionQuery" || strings.Contains(rest, "SelectWithUnionQuery")
+	lines := strings.Split(rest, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "TableExpression") && i+1 < len(lines) {
+			if f := strings.Fields(lines[i+1]); len(f) >= 2 && f[0] == "Function" {
+				info.tableFunctions = append(info.tableFunctions, strings.ToLower(f[1]))
+			}
+		}
+	}
+	if info.root == "InsertQuery" {
+		// The table is the last of the Identifiers that open the query's
+		// children (database, table), before its column list or data.
+		for _, l := range lines {
+			f := strings.Fields(l)
+			if len(f) != 2 || f[0] != "Identifier" || len(l)-len(strings.TrimLeft(l, " ")) != 1 {
+				break
+			}
+			info.insertTable = f[1]
+		}
+	}
 	return info
 }
 

@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/evalhouse/evalhouse/internal/auth"
 	"github.com/evalhouse/evalhouse/internal/chhttp"
 	"github.com/evalhouse/evalhouse/internal/storetest"
 )
@@ -38,7 +39,9 @@ func TestClickHouseExporterWithDefaults(t *testing.T) {
 		if q.Get("decompress") == "1" && q.Get("network_compression_method") == "LZ4" {
 			lz4Inserts.Add(1)
 		}
-		h.ServeHTTP(w, r)
+		// The exporter creates its schema (DDL): it is configured with an
+		// admin key, whose principal serve's key guard would put here.
+		h.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), auth.Principal{Name: "collector", Role: auth.RoleAdmin})))
 	}))
 	defer srv.Close()
 

@@ -23,7 +23,16 @@ import (
 // 503 with the decision as body (verdict error, exit_code 3, stored false).
 // Rule directories in posted configs resolve against the server's working
 // directory.
-func Handler(conn driver.Conn) http.Handler {
+func Handler(conn driver.Conn, opts ...HandlerOption) http.Handler {
+	var hc handlerConfig
+	for _, o := range opts {
+		o(&hc)
+	}
+	decided := func(d *Decision) {
+		if hc.onDecision != nil {
+			hc.onDecision(d)
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		switch r.Method {
@@ -59,7 +68,9 @@ func Handler(conn driver.Conn) http.Handler {
 			}
 			cfg, err := ParseConfig(body)
 			if err != nil {
-				writeJSON(w, http.StatusOK, Errored(nil, opts, err))
+				d := Errored(nil, opts, err)
+				decided(d)
+				writeJSON(w, http.StatusOK, d)
 				return
 			}
 			d, err := Run(r.Context(), conn, cfg, opts)
@@ -67,6 +78,7 @@ func Handler(conn driver.Conn) http.Handler {
 				httpError(w, http.StatusServiceUnavailable, err.Error())
 				return
 			}
+			decided(d)
 			status := http.StatusOK
 			if !d.Stored {
 				status = http.StatusServiceUnavailable
@@ -77,6 +89,20 @@ func Handler(conn driver.Conn) http.Handler {
 			httpError(w, http.StatusMethodNotAllowed, "use GET or POST")
 		}
 	})
+}
+
+// HandlerOption configures Handler.
+type HandlerOption func(*handlerConfig)
+
+type handlerConfig struct {
+	onDecision func(*Decision)
+}
+
+// OnDecision has fn told of every decision POST /v1/gates makes (stored
+// or not; a config that does not parse is an error decision), before it
+// is answered: serve counts them by verdict. fn must not block or keep d.
+func OnDecision(fn func(d *Decision)) HandlerOption {
+	return func(c *handlerConfig) { c.onDecision = fn }
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

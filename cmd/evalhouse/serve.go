@@ -15,6 +15,7 @@ import (
 	"github.com/evalhouse/evalhouse/ingest/httpingest"
 	"github.com/evalhouse/evalhouse/ingest/otlp"
 	"github.com/evalhouse/evalhouse/internal/httpbody"
+	"github.com/evalhouse/evalhouse/internal/metrics"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -25,6 +26,7 @@ func (a *app) serveCmd() *cobra.Command {
 		strict           bool
 		retention        string
 		kf               kafkaFlags
+		lim              serveLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -35,11 +37,15 @@ func (a *app) serveCmd() *cobra.Command {
   POST /v1/traces   OTLP/HTTP traces, protobuf or JSON (docs/otlp.md)
   GET  /v1/gates    the last gate decision (?release=R&dataset=D)
   POST /v1/gates    evaluate a posted gate config (docs/gates.md)
-  GET  /healthz     200 when the store answers
+  GET  /healthz     200 when the store answers (liveness)
+  GET  /readyz      200 when the store answers and its schema is at this
+                    binary's version, 503 with the reason otherwise
+  GET  /metrics     Prometheus metrics (docs/operations.md)
 
 Events from concurrent requests are batched into one insert (by size, or
 after --batch-wait); each request is answered only after its events are
-stored. See docs/ingest.md for status codes.
+stored. See docs/ingest.md for status codes, docs/security.md for the
+limits (timeouts, bytes and requests in flight, per-key rate).
 
 --clickhouse-listen also serves the embedded store's ClickHouse HTTP
 interface on a loopback address, so Grafana's ClickHouse data source, DBeaver
@@ -57,19 +63,28 @@ process owns.`,
 				return err
 			}
 			defer s.Close()
-			w := ingest.NewWriter(s.Conn, 0, batchWait)
-			limits := httpbody.Limits{MaxBody: maxBody}
+			wt, err := lim.build()
+			if err != nil {
+				return err
+			}
+			conn := wt.m.Conn(s.Conn) // store calls timed for /metrics
+			w := ingest.NewWriter(conn, 0, batchWait)
+			w.ObserveInserts(wt.m.Inserted)
+			limits := httpbody.Limits{MaxBody: maxBody, Budget: wt.budget}
 			if err := limits.Validate(); err != nil {
 				return &exitError{exitUsage, fmt.Errorf("--max-body: %w", err)}
 			}
-			evcfg := httpingest.Config{Limits: limits, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
-			trcfg := otlp.Config{Limits: limits, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
+			pipe := ingest.Options{Strict: strict, Retention: retention, Log: a.log, OnClose: wt.m.IngestClosed}
+			evcfg := httpingest.Config{Limits: limits, Pipeline: pipe}
+			trcfg := otlp.Config{Limits: limits, Pipeline: pipe}
 			mux := http.NewServeMux()
 			mux.Handle("/v1/events", httpingest.New(w, evcfg, a.log))
 			mux.Handle("/v1/traces", otlp.NewHandler(w, trcfg, a.log))
-			mux.Handle("/v1/gates", gate.Handler(s.Conn))
+			mux.Handle("/v1/gates", gate.Handler(conn, gate.OnDecision(wt.m.Decided)))
+			mux.Handle("/readyz", metrics.Ready(conn, 0))
+			mux.Handle("/metrics", wt.m.Handler())
 			mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) {
-				if err := s.Conn.Ping(r.Context()); err != nil {
+				if err := conn.Ping(r.Context()); err != nil {
 					http.Error(rw, "store: "+err.Error(), http.StatusServiceUnavailable)
 					return
 				}
@@ -82,7 +97,7 @@ process owns.`,
 				if err != nil {
 					return fmt.Errorf("%s: %w", what, err)
 				}
-				srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+				srv := lim.server(h)
 				servers = append(servers, srv)
 				fmt.Fprintf(cmd.OutOrStdout(), "%s on http://%s\n", what, ln.Addr())
 				go func() { errc <- srv.Serve(ln) }()
@@ -95,15 +110,16 @@ process owns.`,
 				if err := requireLoopback(chListen); err != nil {
 					return err
 				}
-				if err := start(chListen, s.HTTPHandler(), "ClickHouse HTTP interface (store "+s.DSN.String()+")"); err != nil {
+				if err := start(chListen, wt.wrap("clickhouse", s.HTTPHandler()), "ClickHouse HTTP interface (store "+s.DSN.String()+")"); err != nil {
 					return err
 				}
 			}
-			if err := start(listen, mux, "ingest API"); err != nil {
+			api := wt.wrap("other", mux, "/v1/events", "/v1/traces", "/v1/gates", "/healthz", "/readyz", "/metrics")
+			if err := start(listen, api, "ingest API"); err != nil {
 				return err
 			}
 			// With --kafka-brokers, also consume a topic (docs/kafka.md).
-			stopKafka, err := a.serveKafka(ctx, cmd.OutOrStdout(), &kf, w, ingest.Options{Strict: strict, Retention: retention, Log: a.log})
+			stopKafka, err := a.serveKafka(ctx, cmd.OutOrStdout(), &kf, w, pipe, wt.m)
 			if err != nil {
 				return err
 			}
@@ -133,6 +149,7 @@ process owns.`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "reject events that break the trace contract")
 	cmd.Flags().StringVar(&retention, "retention", "standard", "storage retention class for events: short, standard, long, audit")
 	kf.register(cmd.Flags(), "kafka-")
+	lim.register(cmd.Flags())
 	return cmd
 }
 

@@ -82,7 +82,7 @@ func TestServeMetrics(t *testing.T) {
 		t.Fatalf("/readyz: %d %q", code, body)
 	}
 	if got := scrape(t, api); got[`evalhouse_ingest_events_total{outcome="accepted",source="http"}`] != 0 ||
-		got[`evalhouse_http_in_flight_bytes_limit`] != 64<<20 {
+		got[`evalhouse_http_in_flight_bytes_limit`] != 32<<20 {
 		t.Fatalf("fresh serve: %v", got)
 	}
 

@@ -24,7 +24,7 @@ type Limits struct {
 	MaxInFlight int
 	// MaxInFlightBytes bounds the body bytes held at once by requests
 	// being read or served, as buffered after gzip; a body that would
-	// pass it gets 429. 0 means 64 MiB.
+	// pass it gets 429. 0 means 32 MiB.
 	MaxInFlightBytes int64
 	// Budget, when set, is the in-flight budget this endpoint shares
 	// with others (serve gives every ingest endpoint one); it replaces
@@ -41,7 +41,7 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("max_in_flight %d: must not be negative (0 for the default, 64)", l.MaxInFlight)
 	}
 	if l.MaxInFlightBytes < 0 {
-		return fmt.Errorf("max_in_flight_bytes %d: must not be negative (0 for the default, 64 MiB)", l.MaxInFlightBytes)
+		return fmt.Errorf("max_in_flight_bytes %d: must not be negative (0 for the default, 32 MiB)", l.MaxInFlightBytes)
 	}
 	return nil
 }

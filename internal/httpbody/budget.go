@@ -2,9 +2,13 @@ package httpbody
 
 import "sync"
 
-// DefaultMaxInFlightBytes is Limits.MaxInFlightBytes' zero value: four
-// bodies of the default size.
-const DefaultMaxInFlightBytes = 4 * DefaultMaxBody
+// DefaultMaxInFlightBytes is Limits.MaxInFlightBytes' zero value: two
+// bodies of the default size. The pipeline holds about ten times a body's
+// bytes while it decodes, redacts and stores it (8 parallel 15 MiB posts
+// peaked at 876 MiB of heap unbounded, 421 MiB within this default; see
+// TestServeLargePostsBounded), so this bounds the heap ingest requests
+// take to a few hundred MiB whatever their number.
+const DefaultMaxInFlightBytes = 2 * DefaultMaxBody
 
 // Budget bounds what requests hold at once: requests being served (a slot,
 // taken once the body is read) and body bytes (taken as they arrive, so a

@@ -12,7 +12,7 @@ const DefaultMaxInFlightBytes = 2 * DefaultMaxBody
 
 // Budget bounds what requests hold at once: requests being served (a slot,
 // taken once the body is read) and body bytes (taken as they arrive, so a
-// sender that trickles holds only what it has sent). Endpoints that share
+// sender that trickles holds only about what it has sent). Endpoints that share
 // one Budget share its bounds; serve gives every ingest endpoint the same.
 // It is safe for concurrent use.
 type Budget struct {

@@ -24,8 +24,10 @@ var ErrTooLarge = errors.New("body too large")
 var ErrBusy = errors.New("too many bytes in flight")
 
 // firstChunk is the buffer a body is first read into; it grows by doubling
-// as bytes arrive, each growth reserved in the Budget first.
-const firstChunk = 64 << 10
+// as bytes arrive, each growth reserved in the Budget first. A sender thus
+// holds at most max(firstChunk, twice what it has sent): small, so that
+// many slow senders cannot take the bytes in flight either.
+const firstChunk = 4 << 10
 
 // Read reads r's body, decompressing gzip, up to max bytes after
 // decompression. On failure it returns the status to answer: 413 over the
@@ -39,9 +41,9 @@ func Read(r *http.Request, max int64) ([]byte, int, error) {
 // read is Read that holds the body's buffer in b (nil: unbounded). It
 // returns how many bytes it reserved; the caller releases them once done
 // with the body. On failure nothing stays reserved. Bytes are reserved as
-// they arrive, never ahead of them: a Content-Length is not trusted for
-// room (a slow sender that announces 16 MiB holds only what it sent), only
-// for an early 413.
+// they arrive, never far ahead of them (see firstChunk): a Content-Length
+// is not trusted for room (a slow sender that announces 16 MiB holds only
+// about what it sent), only for an early 413.
 func read(r *http.Request, max int64, b *Budget) (body []byte, held int64, status int, err error) {
 	var src io.Reader = http.MaxBytesReader(nil, r.Body, max+1)
 	ceiling := max + 1 // one byte past the limit tells a body over it

@@ -108,7 +108,7 @@ func TestGateUnmappedChangeType(t *testing.T) {
 	c := w.publish(t)
 	w.results(t, "2.4.0", "task_success", 4, 0)
 	w.results(t, "2.4.0", "no_unapproved_side_effects", 4, 0)
-	srv := httptest.NewServer(gate.Handler(w.s.Conn, c.RulesDir()))
+	srv := httptest.NewServer(gate.Handler(w.s.Conn, gate.RulesDirs(c.RulesDir())))
 	defer srv.Close()
 	body := baseCfg + "rules: " + c.RulesDir() + "\n"
 	resp, err := http.Post(srv.URL+"/v1/gates?change_type=memory", "application/yaml", strings.NewReader(body))
@@ -168,7 +168,7 @@ func TestGateDecisionNotStored(t *testing.T) {
 	}
 
 	// POST /v1/gates: 503, and the body is the unstored decision.
-	srv := httptest.NewServer(gate.Handler(w.s.Conn, c.RulesDir()))
+	srv := httptest.NewServer(gate.Handler(w.s.Conn, gate.RulesDirs(c.RulesDir())))
 	defer srv.Close()
 	resp, err := http.Post(srv.URL+"/v1/gates", "application/yaml", strings.NewReader(baseCfg+"rules: "+c.RulesDir()+"\n"))
 	if err != nil {

@@ -22,13 +22,23 @@ import (
 // not NAME, NAME@vN or NAME@latest is 400. A decision the store refused is
 // 503 with the decision as body (verdict error, exit_code 3, stored false).
 //
-// Rules come only from rulesDirs, the directories the server was started
-// with (serve --rules-dir): a posted config's rules: names one of them
-// (Config.UseRulesDir), or is omitted when there is one. A config naming
-// any other path is 400, whether or not that path exists; without
-// rulesDirs, every POST is 400. Who may GET or POST is the key guard's
+// Rules come only from the directories the server was started with
+// (RulesDirs; serve --rules-dir): a posted config's rules: names one of
+// them (Config.UseRulesDir), or is omitted when there is one. A config
+// naming any other path is 400, whether or not that path exists; without
+// RulesDirs, every POST is 400. Who may GET or POST is the key guard's
 // business in front of this handler (read or gate role; gate to POST).
-func Handler(conn driver.Conn, rulesDirs ...string) http.Handler {
+func Handler(conn driver.Conn, opts ...HandlerOption) http.Handler {
+	var hc handlerConfig
+	for _, o := range opts {
+		o(&hc)
+	}
+	rulesDirs := hc.rulesDirs
+	decided := func(d *Decision) {
+		if hc.onDecision != nil {
+			hc.onDecision(d)
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		switch r.Method {
@@ -64,7 +74,9 @@ func Handler(conn driver.Conn, rulesDirs ...string) http.Handler {
 			}
 			cfg, err := ParseConfig(body)
 			if err != nil {
-				writeJSON(w, http.StatusOK, Errored(nil, opts, err))
+				d := Errored(nil, opts, err)
+				decided(d)
+				writeJSON(w, http.StatusOK, d)
 				return
 			}
 			if err := cfg.UseRulesDir(rulesDirs); err != nil {
@@ -76,6 +88,7 @@ func Handler(conn driver.Conn, rulesDirs ...string) http.Handler {
 				httpError(w, http.StatusServiceUnavailable, err.Error())
 				return
 			}
+			decided(d)
 			status := http.StatusOK
 			if !d.Stored {
 				status = http.StatusServiceUnavailable
@@ -86,6 +99,26 @@ func Handler(conn driver.Conn, rulesDirs ...string) http.Handler {
 			httpError(w, http.StatusMethodNotAllowed, "use GET or POST")
 		}
 	})
+}
+
+// HandlerOption configures Handler.
+type HandlerOption func(*handlerConfig)
+
+type handlerConfig struct {
+	onDecision func(*Decision)
+	rulesDirs  []string
+}
+
+// RulesDirs are the directories posted configs may take their rules from.
+func RulesDirs(dirs ...string) HandlerOption {
+	return func(c *handlerConfig) { c.rulesDirs = append(c.rulesDirs, dirs...) }
+}
+
+// OnDecision has fn told of every decision POST /v1/gates makes (stored
+// or not; a config that does not parse is an error decision), before it
+// is answered: serve counts them by verdict. fn must not block or keep d.
+func OnDecision(fn func(d *Decision)) HandlerOption {
+	return func(c *handlerConfig) { c.onDecision = fn }
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -18,7 +18,7 @@ import (
 // decision, POST a config to evaluate one.
 func TestGatesOverHTTP(t *testing.T) {
 	w := newWorld(t, 4)
-	srv := httptest.NewServer(gate.Handler(w.s.Conn, t.TempDir()))
+	srv := httptest.NewServer(gate.Handler(w.s.Conn, gate.RulesDirs(t.TempDir())))
 	defer srv.Close()
 	decode := func(resp *http.Response) gate.Decision {
 		t.Helper()

@@ -26,7 +26,7 @@ func TestPostedRulesOnlyFromServerDirs(t *testing.T) {
 	other := t.TempDir() // a real directory of rules the server was not started with
 	b, _ := os.ReadFile(filepath.Join(dir, "rules.yaml"))
 	os.WriteFile(filepath.Join(other, "rules.yaml"), b, 0o644)
-	srv := httptest.NewServer(gate.Handler(w.s.Conn, dir))
+	srv := httptest.NewServer(gate.Handler(w.s.Conn, gate.RulesDirs(dir)))
 	defer srv.Close()
 	post := func(rules string) (int, string) {
 		t.Helper()

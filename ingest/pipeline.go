@@ -81,6 +81,11 @@ type Options struct {
 	// event_id), so a scoped sender can never pre-claim another tenant's
 	// event.
 	TenantScope string
+	// OnClose, when set, is told once, by Close, of the ingest's source
+	// and final summary (what was stored, rejected, expired, duplicate
+	// and redacted), whether Close succeeded or not: serve's metrics. It
+	// must not block or keep the summary's maps.
+	OnClose func(source string, sum Summary)
 }
 
 // LineError says why one input line was rejected. It never quotes input.
@@ -420,6 +425,9 @@ func (p *Pipeline) settle(o writeOutcome) error {
 // Close still records what was stored before it, if anything was, and
 // returns the flush's error: ingest_log accounts for every stored row.
 func (p *Pipeline) Close(ctx context.Context) (Summary, error) {
+	if p.opts.OnClose != nil {
+		defer func() { p.opts.OnClose(p.opts.Source, p.sum) }()
+	}
 	if err := p.Flush(ctx); err != nil {
 		if p.sum.Accepted > 0 {
 			if rerr := p.record(ctx); rerr != nil {

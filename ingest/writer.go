@@ -40,6 +40,8 @@ type Writer struct {
 	timer   *time.Timer
 
 	flushMu sync.Mutex
+
+	observe func(rows int, took time.Duration, err error)
 }
 
 type pendingWrite struct {
@@ -81,6 +83,13 @@ func NewWriter(conn driver.Conn, maxRows int, maxWait time.Duration) *Writer {
 		maxWait = 200 * time.Millisecond
 	}
 	return &Writer{conn: conn, maxRows: maxRows, maxWait: maxWait}
+}
+
+// ObserveInserts has fn told of every insert the Writer sends: its rows,
+// how long the store took, and its error (nil when stored). fn runs on the
+// flushing goroutine and must not block. Call it before the first Write.
+func (w *Writer) ObserveInserts(fn func(rows int, took time.Duration, err error)) {
+	w.observe = fn
 }
 
 // Write stores rows and says which were duplicates and which the store
@@ -256,7 +265,13 @@ func (w *Writer) send(ctx context.Context, keep []kept) error {
 	for i, k := range keep {
 		rows[i] = k.row
 	}
-	return events.Insert(ctx, w.conn, rows)
+	if w.observe == nil {
+		return events.Insert(ctx, w.conn, rows)
+	}
+	start := time.Now()
+	err := events.Insert(ctx, w.conn, rows)
+	w.observe(len(rows), time.Since(start), err)
+	return err
 }
 
 // existing returns which of the batch's events are already stored, as

@@ -14,6 +14,7 @@ import (
 	kafkasrc "github.com/evalhouse/evalhouse/ingest/kafka"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 	"github.com/evalhouse/evalhouse/ingest/sources"
+	"github.com/evalhouse/evalhouse/internal/metrics"
 )
 
 // kafkaFlags are the Kafka source's flags; serve takes the same ones with
@@ -184,7 +185,7 @@ func printKafkaStats(out io.Writer, st kafkasrc.Stats, asJSON bool) {
 
 // serveKafka runs a Kafka source inside serve when --kafka-brokers is
 // set; the returned stop function shuts it down gracefully.
-func (a *app) serveKafka(ctx context.Context, out io.Writer, f *kafkaFlags, w *ingest.Writer, opts ingest.Options) (func(context.Context), error) {
+func (a *app) serveKafka(ctx context.Context, out io.Writer, f *kafkaFlags, w *ingest.Writer, opts ingest.Options, m *metrics.Metrics) (func(context.Context), error) {
 	if !f.enabled() {
 		if f.topic != "" || f.group != "" {
 			return nil, fmt.Errorf("--kafka-topic and --kafka-group need --kafka-brokers (or --kafka-config)")
@@ -202,6 +203,7 @@ func (a *app) serveKafka(ctx context.Context, out io.Writer, f *kafkaFlags, w *i
 	if err := src.Start(ctx); err != nil {
 		return nil, err
 	}
+	m.WatchKafka(src.Stats)
 	fmt.Fprintf(out, "consuming Kafka topic %s as group %s\n", cfg.Topic, cfg.Group)
 	return func(sctx context.Context) {
 		if err := src.Shutdown(sctx); err != nil {

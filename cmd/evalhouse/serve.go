@@ -15,6 +15,7 @@ import (
 	"github.com/evalhouse/evalhouse/ingest/httpingest"
 	"github.com/evalhouse/evalhouse/ingest/otlp"
 	"github.com/evalhouse/evalhouse/internal/httpbody"
+	"github.com/evalhouse/evalhouse/internal/metrics"
 	"github.com/evalhouse/evalhouse/keys"
 )
 
@@ -27,6 +28,7 @@ func (a *app) serveCmd() *cobra.Command {
 		retention        string
 		rulesDirs        []string
 		kf               kafkaFlags
+		lim              serveLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -37,7 +39,10 @@ func (a *app) serveCmd() *cobra.Command {
   POST /v1/traces   OTLP/HTTP traces, protobuf or JSON (docs/otlp.md)
   GET  /v1/gates    the last gate decision (?release=R&dataset=D)
   POST /v1/gates    evaluate a posted gate config (docs/gates.md)
-  GET  /healthz     200 when the store answers
+  GET  /healthz     200 when the store answers (liveness)
+  GET  /readyz      200 when the store answers and its schema is at this
+                    binary's version, 503 with the reason otherwise
+  GET  /metrics     Prometheus metrics (docs/operations.md)
 
 Every endpoint but /healthz and /readyz needs a key (evalhouse keys): ingest
 for /v1/events and /v1/traces, read (or gate) for GET /v1/gates, gate for
@@ -49,7 +54,8 @@ the --rules-dir directories. See docs/security.md.
 
 Events from concurrent requests are batched into one insert (by size, or
 after --batch-wait); each request is answered only after its events are
-stored. See docs/ingest.md for status codes.
+stored. See docs/ingest.md for status codes, docs/security.md for the
+limits (timeouts, bytes and requests in flight, per-key rate).
 
 --clickhouse-listen also serves the embedded store's ClickHouse HTTP
 interface, so Grafana's ClickHouse data source, DBeaver or other evalhouse
@@ -75,19 +81,28 @@ rules files; never a secret), to tell two deployments' settings apart.`,
 			if err != nil {
 				return err
 			}
-			w := ingest.NewWriter(s.Conn, 0, batchWait)
-			limits := httpbody.Limits{MaxBody: maxBody}
+			wt, err := lim.build()
+			if err != nil {
+				return err
+			}
+			conn := wt.m.Conn(s.Conn) // store calls timed for /metrics
+			w := ingest.NewWriter(conn, 0, batchWait)
+			w.ObserveInserts(wt.m.Inserted)
+			limits := httpbody.Limits{MaxBody: maxBody, Budget: wt.budget}
 			if err := limits.Validate(); err != nil {
 				return &exitError{exitUsage, fmt.Errorf("--max-body: %w", err)}
 			}
-			evcfg := httpingest.Config{Limits: limits, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
-			trcfg := otlp.Config{Limits: limits, Pipeline: ingest.Options{Strict: strict, Retention: retention, Log: a.log}}
+			pipe := ingest.Options{Strict: strict, Retention: retention, Log: a.log, OnClose: wt.m.IngestClosed}
+			evcfg := httpingest.Config{Limits: limits, Pipeline: pipe}
+			trcfg := otlp.Config{Limits: limits, Pipeline: pipe}
 			mux := http.NewServeMux()
 			mux.Handle("/v1/events", httpingest.New(w, evcfg, a.log))
 			mux.Handle("/v1/traces", otlp.NewHandler(w, trcfg, a.log))
-			mux.Handle("/v1/gates", gate.Handler(s.Conn, rulesDirs...))
+			mux.Handle("/v1/gates", gate.Handler(conn, gate.RulesDirs(rulesDirs...), gate.OnDecision(wt.m.Decided)))
+			mux.Handle("/readyz", metrics.Ready(conn, 0))
+			mux.Handle("/metrics", wt.m.Handler())
 			mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) {
-				if err := s.Conn.Ping(r.Context()); err != nil {
+				if err := conn.Ping(r.Context()); err != nil {
 					http.Error(rw, "store: "+err.Error(), http.StatusServiceUnavailable)
 					return
 				}
@@ -100,7 +115,7 @@ rules files; never a secret), to tell two deployments' settings apart.`,
 				if err != nil {
 					return fmt.Errorf("%s: %w", what, err)
 				}
-				srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+				srv := lim.server(h)
 				servers = append(servers, srv)
 				fmt.Fprintf(cmd.OutOrStdout(), "%s on http://%s\n", what, ln.Addr())
 				go func() { errc <- srv.Serve(ln) }()
@@ -110,17 +125,19 @@ rules files; never a secret), to tell two deployments' settings apart.`,
 				if !s.Embedded() {
 					return fmt.Errorf("--clickhouse-listen: the store %s is a server already; point tools at it directly", s.DSN)
 				}
-				ch := verifier.Guard(s.HTTPHandler(), clickhousePolicy, keys.GuardOptions{OpenWithoutKeys: open.clickhouse, ClickHouse: true, Log: a.log})
+				// The key guard first, so the rate limit counts by key.
+				ch := verifier.Guard(wt.wrap("clickhouse", s.HTTPHandler()), clickhousePolicy, keys.GuardOptions{OpenWithoutKeys: open.clickhouse, ClickHouse: true, Log: a.log})
 				if err := start(chListen, ch, "ClickHouse HTTP interface (store "+s.DSN.String()+")"); err != nil {
 					return err
 				}
 			}
-			api := verifier.Guard(mux, apiPolicy, keys.GuardOptions{OpenWithoutKeys: open.api, Log: a.log})
+			api := verifier.Guard(wt.wrap("other", mux, "/v1/events", "/v1/traces", "/v1/gates", "/healthz", "/readyz", "/metrics"),
+				apiPolicy, keys.GuardOptions{OpenWithoutKeys: open.api, Log: a.log})
 			if err := start(listen, api, "ingest API"); err != nil {
 				return err
 			}
 			// With --kafka-brokers, also consume a topic (docs/kafka.md).
-			stopKafka, err := a.serveKafka(ctx, cmd.OutOrStdout(), &kf, w, ingest.Options{Strict: strict, Retention: retention, Log: a.log})
+			stopKafka, err := a.serveKafka(ctx, cmd.OutOrStdout(), &kf, w, pipe, wt.m)
 			if err != nil {
 				return err
 			}
@@ -151,5 +168,6 @@ rules files; never a secret), to tell two deployments' settings apart.`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "reject events that break the trace contract")
 	cmd.Flags().StringVar(&retention, "retention", "standard", "storage retention class for events: short, standard, long, audit")
 	kf.register(cmd.Flags(), "kafka-")
+	lim.register(cmd.Flags())
 	return cmd
 }

@@ -26,6 +26,10 @@ type part struct {
 	// the open batch's are written: when the store failed after them and
 	// the batch is read again, they are not written twice.
 	deadDone [2]int64
+	// hwm is the partition's high watermark as of its last fetched
+	// message, from its first fetched offset in this generation (the
+	// durable position until a batch is made durable); -1 before one.
+	hwm, from int64
 }
 
 type fetched struct {
@@ -61,7 +65,7 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation) error
 	g := &genRun{s: s, ctx: ctx, gctx: gctx, store: context.WithoutCancel(ctx), gen: gen, parts: map[int]*part{}, stop: func() {}}
 	var ids []int
 	for _, a := range gen.Assignments[s.cfg.Topic] {
-		g.parts[a.ID] = &part{id: a.ID, next: a.Offset, fed: -1, commit: -1, deadDone: [2]int64{-1, -1}}
+		g.parts[a.ID] = &part{id: a.ID, next: a.Offset, fed: -1, commit: -1, deadDone: [2]int64{-1, -1}, hwm: -1, from: -1}
 		ids = append(ids, a.ID)
 	}
 	slices.Sort(ids)
@@ -85,6 +89,7 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation) error
 	defer g.timer.Stop()
 	g.startFetchers()
 	defer func() { g.stop() }()
+	defer g.s.setLag(0) // the partitions are no longer this member's
 	for {
 		var timerC <-chan time.Time
 		if g.timerArmed {
@@ -105,7 +110,24 @@ func (s *Source) consume(ctx, gctx context.Context, gen *kafka.Generation) error
 				return err
 			}
 		}
+		g.publishLag()
 	}
+}
+
+// publishLag sets the source's lag: for each partition, how far its high
+// watermark is past its durable position.
+func (g *genRun) publishLag() {
+	var lag int64
+	for _, p := range g.parts {
+		pos := p.next
+		if pos < 0 {
+			pos = p.from
+		}
+		if pos >= 0 && p.hwm > pos {
+			lag += p.hwm - pos
+		}
+	}
+	g.s.setLag(lag)
 }
 
 // handle feeds one fetched message into the open batch, flushing it when full.
@@ -113,6 +135,10 @@ func (g *genRun) handle(f fetched) error {
 	p := g.parts[f.msg.Partition]
 	if f.epoch != g.epoch || p == nil || f.msg.Offset < p.next || f.msg.Offset <= p.fed {
 		return nil // fetched before a re-read, or already fed
+	}
+	p.hwm = f.msg.HighWaterMark
+	if p.from < 0 {
+		p.from = f.msg.Offset
 	}
 	if err := g.b.feed(f.msg); err != nil {
 		g.retry(err)

@@ -62,6 +62,10 @@ type Stats struct {
 	Generations int `json:"generations"`
 	// Retries counts batches read again after a store failure.
 	Retries int `json:"retries"`
+	// Lag is how many messages of the partitions assigned now are past
+	// their durable position (high watermark, as of the last fetch, less
+	// the next offset to make durable), summed; 0 while none is assigned.
+	Lag int64 `json:"lag"`
 }
 
 // New builds a Source that stores through w with the pipeline options opts
@@ -94,6 +98,12 @@ func New(cfg Config, w *ingest.Writer, opts ingest.Options, log *slog.Logger) (*
 	s := &Source{cfg: cfg, w: w, opts: opts, log: log.With("topic", cfg.Topic, "group", cfg.Group)}
 	s.stats.Summary = ingest.Summary{Redactions: redact.Counts{}, Violations: map[string]int{}}
 	return s, nil
+}
+
+func (s *Source) setLag(n int64) {
+	s.mu.Lock()
+	s.stats.Lag = n
+	s.mu.Unlock()
 }
 
 // Stats returns what the source has done so far; safe to call at any time.

@@ -235,9 +235,11 @@ func TestHandlerErrors(t *testing.T) {
 
 func TestHandlerOverloadAndStoreFailure(t *testing.T) {
 	s := newStore(t)
-	srv := serveOTLP(t, s, Config{Limits: httpbody.Limits{MaxInFlight: 1}})
+	// One body's first buffer (4 KiB) is all the bytes in flight allowed.
+	srv := serveOTLP(t, s, Config{Limits: httpbody.Limits{MaxInFlightBytes: 4 << 10}})
 	url := srv.URL + "/v1/traces"
-	// Hold the only slot with a request whose body never ends.
+	// Hold the bytes in flight with a request whose body never ends (a
+	// slow sender holds no slot, only the bytes it has sent).
 	pr, pw := io.Pipe()
 	held := make(chan int, 1)
 	go func() {

@@ -19,8 +19,17 @@ const (
 type Limits struct {
 	// MaxBody is the largest accepted body, after gzip; 0 means 16 MiB.
 	MaxBody int64
-	// MaxInFlight bounds concurrent requests; more get 429. 0 means 64.
+	// MaxInFlight bounds requests served at once (a slot is taken once
+	// the body is read); more get 429. 0 means 64.
 	MaxInFlight int
+	// MaxInFlightBytes bounds the body bytes held at once by requests
+	// being read or served, as buffered after gzip; a body that would
+	// pass it gets 429. 0 means 32 MiB.
+	MaxInFlightBytes int64
+	// Budget, when set, is the in-flight budget this endpoint shares
+	// with others (serve gives every ingest endpoint one); it replaces
+	// MaxInFlight and MaxInFlightBytes.
+	Budget *Budget
 }
 
 // Validate reports negative limits, naming the field.
@@ -30,6 +39,9 @@ func (l Limits) Validate() error {
 	}
 	if l.MaxInFlight < 0 {
 		return fmt.Errorf("max_in_flight %d: must not be negative (0 for the default, 64)", l.MaxInFlight)
+	}
+	if l.MaxInFlightBytes < 0 {
+		return fmt.Errorf("max_in_flight_bytes %d: must not be negative (0 for the default, 32 MiB)", l.MaxInFlightBytes)
 	}
 	return nil
 }
@@ -43,7 +55,7 @@ type Refuse func(w http.ResponseWriter, status int, f ingest.Format, msg string)
 type Admission struct {
 	formats *ingest.Registry
 	maxBody int64
-	sem     chan struct{}
+	budget  *Budget
 	use     string
 	refuse  Refuse
 }
@@ -55,32 +67,44 @@ func NewAdmission(formats *ingest.Registry, l Limits, use string, refuse Refuse)
 	if l.MaxBody <= 0 {
 		l.MaxBody = DefaultMaxBody
 	}
-	if l.MaxInFlight <= 0 {
-		l.MaxInFlight = DefaultMaxInFlight
+	b := l.Budget
+	if b == nil {
+		b = NewBudget(l.MaxInFlight, l.MaxInFlightBytes)
 	}
-	return &Admission{formats: formats, maxBody: l.MaxBody, sem: make(chan struct{}, l.MaxInFlight), use: use, refuse: refuse}
+	return &Admission{formats: formats, maxBody: l.MaxBody, budget: b, use: use, refuse: refuse}
 }
 
 // Request is an admitted request: its format and its (inflated) body. Its
-// slot in flight is held until Done.
+// slot and its body's bytes are held in the budget until Done.
 type Request struct {
 	Format ingest.Format
 	Body   []byte
 	a      *Admission
+	held   int64
 }
 
-// Done frees the request's slot; call it once the request is answered.
-func (r *Request) Done() { <-r.a.sem }
+// Done frees the request's slot and bytes; call it once, when the request
+// is answered.
+func (r *Request) Done() {
+	r.a.budget.releaseRequest()
+	r.a.budget.releaseBytes(r.held)
+}
 
 // Admit checks r, in this order, and answers a refusal itself (returning
 // nil):
 //
 //	405  not a POST (with Allow: POST)
-//	429  too many requests in flight (Retry-After: 1)
 //	415  a content type the endpoint's registry does not hold, or a
 //	     Content-Encoding other than gzip or identity
 //	413  a body over the limit, compressed or once inflated
+//	429  the body's bytes would pass the budget's bytes in flight
+//	     (Retry-After: 1)
+//	408  the listener's read timeout ended the body
 //	400  a body that cannot be read (bad gzip)
+//	429  every slot of the budget is taken (Retry-After: 1)
+//
+// The body is read before a slot is taken, so senders still sending hold
+// no slot, only the bytes they have sent.
 func (a *Admission) Admit(w http.ResponseWriter, r *http.Request) *Request {
 	f, mt, known := a.formats.Lookup(r.Header.Get("Content-Type"))
 	if r.Method != http.MethodPost {
@@ -88,30 +112,28 @@ func (a *Admission) Admit(w http.ResponseWriter, r *http.Request) *Request {
 		a.refuse(w, http.StatusMethodNotAllowed, f, a.use)
 		return nil
 	}
-	select {
-	case a.sem <- struct{}{}:
-	default:
-		w.Header().Set("Retry-After", "1")
-		a.refuse(w, http.StatusTooManyRequests, f, "too many requests in flight; retry")
-		return nil
-	}
-	req := &Request{Format: f, a: a}
 	if !known {
-		req.Done()
 		if len(mt) > 64 {
 			mt = mt[:64] + "…"
 		}
 		a.refuse(w, http.StatusUnsupportedMediaType, f, fmt.Sprintf("content type %q: send %s", mt, a.formats.Want()))
 		return nil
 	}
-	body, status, err := Read(r, a.maxBody)
+	body, held, status, err := read(r, a.maxBody, a.budget)
 	if err != nil {
-		req.Done()
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
 		a.refuse(w, status, f, err.Error())
 		return nil
 	}
-	req.Body = body
-	return req
+	if !a.budget.takeRequest() {
+		a.budget.releaseBytes(held)
+		w.Header().Set("Retry-After", "1")
+		a.refuse(w, http.StatusTooManyRequests, f, "too many requests in flight; retry")
+		return nil
+	}
+	return &Request{Format: f, Body: body, a: a, held: held}
 }
 
 // StoreFailed answers 503 with Retry-After: the store could not take the

@@ -78,8 +78,8 @@ func TestAdmit(t *testing.T) {
 			if c.header != "" && w.Header().Get(c.header) != c.value {
 				t.Errorf("%s: %q", c.header, w.Header().Get(c.header))
 			}
-			if len(a.sem) != 0 {
-				t.Error("a refused request keeps its slot")
+			if n, held := a.budget.InFlight(); n != 0 || held != 0 {
+				t.Errorf("a refused request keeps its slot or bytes: %d requests, %d bytes", n, held)
 			}
 		})
 	}

@@ -14,7 +14,7 @@ import (
 func TestOnDecision(t *testing.T) {
 	w := newWorld(t, 4)
 	var got []gate.Verdict
-	srv := httptest.NewServer(gate.Handler(w.s.Conn, gate.OnDecision(func(d *gate.Decision) { got = append(got, d.Verdict) })))
+	srv := httptest.NewServer(gate.Handler(w.s.Conn, gate.RulesDirs(t.TempDir()), gate.OnDecision(func(d *gate.Decision) { got = append(got, d.Verdict) })))
 	defer srv.Close()
 	for _, body := range []string{"checks: [{", "dataset: nosuch@v9\nchecks:\n  - {rule: a, max_failures: 0}\n"} {
 		resp, err := http.Post(srv.URL+"/v1/gates?release=2.5.0", "application/yaml", strings.NewReader(body))

@@ -119,7 +119,7 @@ func (h *Handler) judge(ctx context.Context, query string, r rights) (plan, erro
 			switch {
 			case r.open: // a local process, on a serve without keys
 			case ast.insertTable != "agent_events":
-				return plan{}, refusal(497, "ACCESS_DENIED", "an ingest key inserts into agent_events only")
+				return plan{}, refusal(497, "ACCESS_DENIED", "an ingest key may insert rows in agent_events only")
 			case r.principal.Tenant != "":
 				return plan{}, refusal(497, "ACCESS_DENIED", "a tenant-scoped ingest key writes through POST /v1/events or /v1/traces, where its tenant is checked on every event")
 			}

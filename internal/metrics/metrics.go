@@ -62,7 +62,7 @@ func New() *Metrics {
 	}, []string{"type"})
 	m.inserts = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "evalhouse_store_insert_duration_seconds",
-		Help:    "Batch inserts into agent_events by the ingest Writer, by result (ok, error).",
+		Help:    "Batch inserts of agent_events rows by the ingest Writer, by result (ok, error).",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"result"})
 	m.insertRows = prometheus.NewCounter(prometheus.CounterOpts{

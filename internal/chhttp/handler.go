@@ -4,6 +4,7 @@
 package chhttp
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -155,17 +156,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	body, err := readRequestBody(r, params, h.maxBody())
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
+	// With the statement in the URL, the body is insert data: it is
+	// streamed (decoded and bounded as it arrives) into the staging file,
+	// never held in memory. A body that is the statement itself (perhaps
+	// with inline insert data after it) is read whole, up to maxQueryBody.
 	query := params.Get("query")
-	var data []byte
+	var (
+		data   []byte
+		stream io.ReadCloser
+	)
 	if query == "" {
+		body, err := readRequestBody(r, params, min(h.maxBody(), maxQueryBody))
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
 		query, data = splitInlineInsert(body)
-	} else {
-		data = body
+	} else if r.Body != nil && r.Body != http.NoBody {
+		if stream, err = requestBody(r, params, h.maxBody()); err != nil {
+			h.fail(w, err)
+			return
+		}
+		defer stream.Close()
 	}
 	query = strings.TrimSpace(query)
 	if query == "" {
@@ -179,12 +191,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	if len(data) > 0 {
+	var src io.Reader
+	switch {
+	case len(data) > 0:
+		src = bytes.NewReader(data)
+	case stream != nil:
+		// An empty body (a client that always sends one) is no data.
+		br := bufio.NewReader(stream)
+		if _, err := br.Peek(1); err == nil {
+			src = br
+		} else if err != io.EOF {
+			h.fail(w, err)
+			return
+		}
+	}
+	if src != nil {
 		if pl.readOnly {
 			h.fail(w, readOnlyRefusal(query, "it carries data to insert"))
 			return
 		}
-		staged, cleanup, err := h.stageInsert(query, data)
+		staged, cleanup, err := h.stageInsert(query, src)
 		if err != nil {
 			h.fail(w, err)
 			return
@@ -333,6 +359,12 @@ func runScoped(ctx context.Context, c *chdb.Conn, db, query, format string, sett
 	return out, true, err
 }
 
+// maxQueryBody bounds a body that is the statement itself (with any
+// inline insert data): such a body is held in memory. Larger inserts send
+// the statement in the `query` parameter and the data as the body, which
+// is streamed to disk (as clickhouse-go and the Collector do).
+const maxQueryBody = 64 << 20
+
 // maxBody is MaxBody with its default.
 func (h *Handler) maxBody() int64 {
 	if h.MaxBody <= 0 {
@@ -369,7 +401,7 @@ func splitInlineInsert(body []byte) (string, []byte) {
 // `INSERT INTO t (cols) FORMAT F` (data in the body) into `INSERT INTO t
 // (cols) FROM INFILE … FORMAT F`: libchdb takes no data stream beside a
 // statement, and FROM INFILE parses on every core.
-func (h *Handler) stageInsert(query string, data []byte) (string, func(), error) {
+func (h *Handler) stageInsert(query string, data io.Reader) (string, func(), error) {
 	m := insertFormatRE.FindStringSubmatch(query)
 	if m == nil {
 		return "", nil, &chdb.Error{Code: 1, Name: "UNSUPPORTED_METHOD",
@@ -380,10 +412,21 @@ func (h *Handler) stageInsert(query string, data []byte) (string, func(), error)
 		return "", nil, fmt.Errorf("evalhouse: stage insert: %w", err)
 	}
 	cleanup := func() { os.Remove(f.Name()) }
-	if _, err := f.Write(data); err != nil {
+	n, err := io.Copy(f, data)
+	if err != nil {
 		f.Close()
 		cleanup()
+		var ce *chdb.Error
+		if errors.As(err, &ce) { // the body's own fault: too large, undecodable
+			return "", nil, err
+		}
 		return "", nil, fmt.Errorf("evalhouse: stage insert: %w", err)
+	}
+	if n == 0 {
+		f.Close()
+		cleanup()
+		return "", nil, &chdb.Error{Code: 1, Name: "UNSUPPORTED_METHOD",
+			Message: "Code: 1. DB::Exception: a request body with a `query` parameter must carry data for INSERT INTO … FORMAT … (UNSUPPORTED_METHOD)"}
 	}
 	if err := f.Close(); err != nil {
 		cleanup()

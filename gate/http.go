@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/internal/auth"
 )
 
 // Handler serves gate decisions for CI systems that query instead of
@@ -40,6 +42,13 @@ func Handler(conn driver.Conn, opts ...HandlerOption) http.Handler {
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A gate judges every tenant's runs of a release, and its
+		// evidence names them: a key confined to one tenant may not read
+		// or make decisions.
+		if p, ok := auth.FromContext(r.Context()); ok && p.Tenant != "" {
+			httpError(w, http.StatusForbidden, "gate decisions span tenants: a tenant-scoped key ("+p.Tenant+") may not read or run them")
+			return
+		}
 		q := r.URL.Query()
 		switch r.Method {
 		case http.MethodGet:

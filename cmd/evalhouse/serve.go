@@ -14,6 +14,7 @@ import (
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/httpingest"
 	"github.com/evalhouse/evalhouse/ingest/otlp"
+	"github.com/evalhouse/evalhouse/internal/chhttp"
 	"github.com/evalhouse/evalhouse/internal/httpbody"
 	"github.com/evalhouse/evalhouse/internal/metrics"
 	"github.com/evalhouse/evalhouse/keys"
@@ -125,6 +126,7 @@ rules files; never a secret), to tell two deployments' settings apart.`,
 				if !s.Embedded() {
 					return fmt.Errorf("--clickhouse-listen: the store %s is a server already; point tools at it directly", s.DSN)
 				}
+				s.ConfigureInterface(chhttp.Config{MaxExecutionTime: lim.queryTimeout})
 				// The key guard first, so the rate limit counts by key.
 				ch := verifier.Guard(wt.wrap("clickhouse", s.HTTPHandler()), clickhousePolicy, keys.GuardOptions{OpenWithoutKeys: open.clickhouse, ClickHouse: true, Log: a.log})
 				if err := start(chListen, ch, "ClickHouse HTTP interface (store "+s.DSN.String()+")"); err != nil {

@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/evalhouse/evalhouse/internal/chhttp"
 	"github.com/evalhouse/evalhouse/internal/httpbody"
 	"github.com/evalhouse/evalhouse/internal/metrics"
 	"github.com/evalhouse/evalhouse/internal/ratelimit"
@@ -19,6 +21,7 @@ type serveLimits struct {
 	maxInFlightBytes int64
 	rate             float64
 	burst            int
+	queryTimeout     time.Duration
 }
 
 func (l *serveLimits) register(fs *pflag.FlagSet) {
@@ -29,6 +32,7 @@ func (l *serveLimits) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&l.maxInFlightBytes, "max-in-flight-bytes", httpbody.DefaultMaxInFlightBytes, "most ingest body bytes (inflated) held at once by requests being read or served; more get 429")
 	fs.Float64Var(&l.rate, "rate-limit", 100, "requests a second each key may make (without a key: each remote address), on every listener but /healthz, /readyz and /metrics; over it, 429 with Retry-After; 0 turns it off")
 	fs.IntVar(&l.burst, "rate-burst", 200, "requests a key may make at once above --rate-limit")
+	fs.DurationVar(&l.queryTimeout, "query-timeout", chhttp.DefaultMaxExecutionTime, "default time limit of a statement sent to the ClickHouse interface (--clickhouse-listen; its max_execution_time); the query is cancelled when it passes, or when its client goes away")
 }
 
 // watch is what serve counts and bounds with: its metrics, the in-flight

@@ -29,6 +29,8 @@ type Store struct {
 	ownsEngine bool
 	own        *chhttp.Handler // Conn's: evalhouse's own clients
 	iface      *chhttp.Handler // HTTPHandler's: interface clients
+	tmp        string
+	log        *slog.Logger
 }
 
 // Open connects to the store a DSN names (see ParseDSN). An embedded DSN
@@ -96,6 +98,8 @@ func FromEngine(ctx context.Context, e *chdb.Engine, db string, log *slog.Logger
 		engine:   e,
 		own:      h,
 		iface:    chhttp.New(e, tmp, log),
+		tmp:      tmp,
+		log:      log,
 	}, nil
 }
 
@@ -134,6 +138,17 @@ func (s *Store) HTTPHandler() http.Handler {
 		return nil
 	}
 	return s.iface
+}
+
+// ConfigureInterface replaces HTTPHandler's handler by one with cfg (its
+// statement time limit, connection and session bounds). Call it before
+// serving; it does nothing for a remote store.
+func (s *Store) ConfigureInterface(cfg chhttp.Config) {
+	if s.iface == nil {
+		return
+	}
+	s.iface.Close()
+	s.iface = chhttp.NewWith(s.engine, s.tmp, s.log, cfg)
 }
 
 // Close closes the connection, and stops the engine if Open started it.

@@ -16,6 +16,7 @@ type Decision struct {
 	DecidedAt      time.Time       `json:"decided_at"`
 	Commit         string          `json:"commit,omitempty"`
 	Owner          string          `json:"owner,omitempty"`
+	DecidedBy      string          `json:"decided_by,omitempty"` // the key that asked (Options.DecidedBy)
 	Release        string          `json:"release"`
 	Dataset        string          `json:"dataset"`
 	DatasetName    string          `json:"dataset_name,omitempty"`

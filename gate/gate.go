@@ -87,7 +87,11 @@ type Options struct {
 	ChangeTypes []string // only these change types' rules block
 	Commit      string
 	Owner       string
-	Now         func() time.Time
+	// DecidedBy names who asked for the decision, for the evidence: the
+	// key a POST /v1/gates came with ("key NAME"). The commit and owner
+	// are the caller's claims; this is what the server checked.
+	DecidedBy string
+	Now       func() time.Time
 	// OptionName spells an option's key (release, change_type) as the
 	// caller's user sets it, for messages: the CLI passes its flags. Nil
 	// (or ""): the key itself, as POST /v1/gates takes it.
@@ -113,7 +117,7 @@ func Evaluate(ctx context.Context, ev Evidence, cfg *Config, in Inputs, opts Opt
 		now = opts.Now
 	}
 	d := &Decision{
-		DecidedAt: now().UTC().Truncate(time.Millisecond), Commit: opts.Commit, Owner: firstNonEmpty(opts.Owner, cfg.Owner),
+		DecidedAt: now().UTC().Truncate(time.Millisecond), Commit: opts.Commit, Owner: firstNonEmpty(opts.Owner, cfg.Owner), DecidedBy: opts.DecidedBy,
 		Release: firstNonEmpty(opts.Release, cfg.Release), Dataset: in.Dataset.Ref(), DatasetName: in.Dataset.Name,
 		DatasetVersion: in.Dataset.Version, DatasetHash: in.Dataset.Hash, ChangeTypes: opts.ChangeTypes,
 	}
@@ -395,7 +399,7 @@ func (d *Decision) errorf(format string, args ...any) *Decision {
 // Errored returns a decision with verdict error, for failures before the
 // gate could run (bad config, unknown dataset, rules that don't compile).
 func Errored(cfg *Config, opts Options, err error) *Decision {
-	d := &Decision{DecidedAt: time.Now().UTC().Truncate(time.Millisecond), Commit: opts.Commit}
+	d := &Decision{DecidedAt: time.Now().UTC().Truncate(time.Millisecond), Commit: opts.Commit, DecidedBy: opts.DecidedBy}
 	if cfg != nil {
 		d.Owner, d.Release, d.Dataset = firstNonEmpty(opts.Owner, cfg.Owner), firstNonEmpty(opts.Release, cfg.Release), cfg.Dataset
 	}

@@ -78,6 +78,9 @@ func Handler(conn driver.Conn, opts ...HandlerOption) http.Handler {
 				return
 			}
 			opts := Options{Release: q.Get("release"), Baseline: q.Get("baseline"), Commit: q.Get("commit"), Owner: q.Get("owner")}
+			if p, ok := auth.FromContext(r.Context()); ok {
+				opts.DecidedBy = "key " + p.Name
+			}
 			if ct := q.Get("change_type"); ct != "" {
 				opts.ChangeTypes = strings.Split(ct, ",")
 			}

@@ -187,8 +187,8 @@ func TestServeWithKeys(t *testing.T) {
 	if r := do(t, "POST", api+"/v1/gates?release=2.3.1", ci, etc); r.code != 400 || strings.Contains(r.body, "/etc") {
 		t.Errorf("POST /v1/gates naming /etc: %d %s", r.code, r.body)
 	}
-	if r := do(t, "POST", api+"/v1/gates?release=2.3.1", ci, gateYAML); r.code != 200 || !strings.Contains(r.body, `"verdict"`) {
-		t.Errorf("POST /v1/gates with the server's rules: %d %.300s", r.code, r.body)
+	if r := do(t, "POST", api+"/v1/gates?release=2.3.1&owner=someone-else", ci, gateYAML); r.code != 200 || !strings.Contains(r.body, `"verdict"`) || !strings.Contains(r.body, `"decided_by": "key ci"`) {
+		t.Errorf("POST /v1/gates with the server's rules: %d %.300s (want the evidence to name the key that asked)", r.code, r.body)
 	}
 
 	// Revoked through the store while serve runs (the CLI over the

@@ -26,16 +26,21 @@ func TestLag(t *testing.T) {
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if st := r.src.Stats(); st.Lag != 0 || st.Messages != 300 || st.Commits != 1 {
-		t.Fatalf("after shutdown: lag %d, messages %d, commits %d", st.Lag, st.Messages, st.Commits)
+	// Shutdown makes the pending batch durable and commits it. (Under
+	// load the group may rebalance first, and a partition given up then is
+	// read again below: what counts is that nothing is lost.)
+	first := r.src.Stats()
+	if first.Lag != 0 || first.Messages == 0 || first.Commits == 0 {
+		t.Fatalf("after shutdown: lag %d, messages %d, commits %d", first.Lag, first.Messages, first.Commits)
 	}
 
 	// Running on from the committed offsets: no lag once the new
-	// messages are stored.
+	// messages (and any not committed before) are stored.
 	more, _ := messages(1000, 30)
 	produce(t, addrs, "events", more...)
 	r = start(t, testConfig(addrs, "events", "g"), ingest.NewWriter(s.Conn, 0, 0), ingest.Options{})
-	waitFor(t, "the new messages stored", func() bool { return r.src.Stats().Messages == 30 })
+	rest := 300 - first.Messages + 30
+	waitFor(t, "the rest stored", func() bool { return r.src.Stats().Messages == rest })
 	waitFor(t, "no lag", func() bool { return r.src.Stats().Lag == 0 })
 	if err := r.stop(); err != nil {
 		t.Fatal(err)

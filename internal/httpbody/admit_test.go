@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/evalhouse/evalhouse/ingest"
@@ -17,11 +18,18 @@ type refusal struct {
 	msg    string
 }
 
+// testAdmission records its refusals; the recorder is safe for the
+// concurrent requests of the listener tests (read it after they end).
 func testAdmission(l Limits) (*Admission, *[]refusal) {
-	var got []refusal
+	var (
+		mu  sync.Mutex
+		got []refusal
+	)
 	a := NewAdmission(ingest.NewRegistry().Register(ingest.Envelope, "application/x-ndjson", "application/json"), l,
 		"use POST with an NDJSON body", func(w http.ResponseWriter, status int, f ingest.Format, msg string) {
+			mu.Lock()
 			got = append(got, refusal{status, f.Name, msg})
+			mu.Unlock()
 			w.WriteHeader(status)
 		})
 	return a, &got

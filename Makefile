@@ -11,10 +11,18 @@ CACHE_HOME    := $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)
 CHDB_DIR      := $(CACHE_HOME)/evalhouse/libchdb/$(CHDB_VERSION)
 LIBCHDB       := $(if $(CHDB_LIB_PATH),$(CHDB_LIB_PATH),$(CHDB_DIR)/libchdb.so)
 export CHDB_LIB_PATH := $(LIBCHDB)
+# The JS client the interface is tested with (internal/chhttp/jsclient_test.go,
+# which checks this version): a package without dependencies, unpacked whole.
+CLICKHOUSE_JS_VERSION   := 1.23.1
+CLICKHOUSE_JS_INTEGRITY := sha512-vs3/Zc1dHvT171btW5nMoPsPCJ6QVJ5pp7obxzO5sjqwFx/jjz9wwCAqcFOdc2DhprugDBaVn+4dVY8hG3A9nw==
+CLICKHOUSE_JS_DIR       := $(CACHE_HOME)/evalhouse/clickhouse-js/$(CLICKHOUSE_JS_VERSION)
+export CLICKHOUSE_JS_PATH := $(if $(CLICKHOUSE_JS_PATH),$(CLICKHOUSE_JS_PATH),$(CLICKHOUSE_JS_DIR))
+# $(SHA512) FILE prints FILE's digest as npm's dist.integrity spells it.
+SHA512 := node -e 'const c=require("crypto"),f=require("fs");process.stdout.write("sha512-"+c.createHash("sha512").update(f.readFileSync(process.argv[1])).digest("base64"))'
 
 DEMO_STORE    ?= embedded://.evalhouse/demo
 
-.PHONY: all build libchdb tools demo test bench fuzz clean help
+.PHONY: all build libchdb clickhouse-js tools demo test bench fuzz clean help
 
 all: build
 
@@ -32,12 +40,25 @@ $(CHDB_DIR)/libchdb.so:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  (cd "$$tmp" && npm pack --silent "$(CHDB_PACKAGE)" >/dev/null) && \
 	  tgz=$$(ls "$$tmp"/*.tgz) && \
-	  got=$$(node -e 'const c=require("crypto"),f=require("fs");process.stdout.write("sha512-"+c.createHash("sha512").update(f.readFileSync(process.argv[1])).digest("base64"))' "$$tgz") && \
+	  got=$$($(SHA512) "$$tgz") && \
 	  if [ "$$got" != "$(CHDB_INTEGRITY)" ]; then echo "libchdb: integrity mismatch: got $$got" >&2; exit 1; fi && \
 	  tar -xzf "$$tgz" -C "$$tmp" package/libchdb.so && \
 	  mv "$$tmp/package/libchdb.so" "$(CHDB_DIR)/libchdb.so.part" && \
 	  mv "$(CHDB_DIR)/libchdb.so.part" "$(CHDB_DIR)/libchdb.so"
 	@echo "libchdb: $(CHDB_DIR)/libchdb.so"
+
+clickhouse-js: $(CLICKHOUSE_JS_PATH)/package.json ## fetch the JS client (@clickhouse/client) the interface is tested with
+
+$(CLICKHOUSE_JS_DIR)/package.json:
+	@echo "fetching @clickhouse/client@$(CLICKHOUSE_JS_VERSION) (0.3 MB, once; cached in $(CLICKHOUSE_JS_DIR))"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  (cd "$$tmp" && npm pack --silent "@clickhouse/client@$(CLICKHOUSE_JS_VERSION)" >/dev/null) && \
+	  tgz=$$(ls "$$tmp"/*.tgz) && got=$$($(SHA512) "$$tgz") && \
+	  if [ "$$got" != "$(CLICKHOUSE_JS_INTEGRITY)" ]; then echo "clickhouse-js: integrity mismatch: got $$got" >&2; exit 1; fi && \
+	  tar -xzf "$$tgz" -C "$$tmp" && mkdir -p "$$(dirname "$(CLICKHOUSE_JS_DIR)")" && \
+	  rm -rf "$(CLICKHOUSE_JS_DIR).part" && mv "$$tmp/package" "$(CLICKHOUSE_JS_DIR).part" && \
+	  rm -rf "$(CLICKHOUSE_JS_DIR)" && mv "$(CLICKHOUSE_JS_DIR).part" "$(CLICKHOUSE_JS_DIR)"
+	@echo "clickhouse-js: $(CLICKHOUSE_JS_DIR)"
 
 # Programs the tests run, as "program:debian-package". internal/toolcheck's test
 # fails when a test looks up a program that is not listed here.
@@ -103,7 +124,7 @@ demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â
 	@echo; echo "== gate history"
 	$(EH) sql "SELECT release, dataset, dataset_version AS v, verdict, exit_code FROM gate_decisions ORDER BY decided_at, seq"
 
-test: libchdb tools ## unit and end-to-end tests against the real embedded engine, with -race
+test: libchdb clickhouse-js tools ## unit and end-to-end tests against the real embedded engine, with -race
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
 

@@ -85,17 +85,19 @@ func (v *Verifier) Guard(next http.Handler, policy Policy, opts GuardOptions) ht
 			w.Header().Set("Retry-After", "5")
 		}
 		if opts.ClickHouse {
-			code := chAuthenticationFailed
+			code, name := chAuthenticationFailed, "AUTHENTICATION_FAILED"
 			switch status {
 			case http.StatusForbidden:
-				code = chAccessDenied
+				code, name = chAccessDenied, "ACCESS_DENIED"
 			case http.StatusServiceUnavailable:
-				code = chUnavailable
+				code, name = chUnavailable, "NETWORK_ERROR"
 			}
 			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 			w.Header().Set("X-ClickHouse-Exception-Code", code)
 			w.WriteHeader(status)
-			w.Write([]byte("Code: " + code + ". DB::Exception: " + msg + ". (evalhouse)\n"))
+			// ClickHouse's own shape, "(NAME)" last: clients parse the code
+			// and type from it (clickhouse-go, @clickhouse/client).
+			w.Write([]byte("Code: " + code + ". DB::Exception: evalhouse: " + msg + ". (" + name + ")\n"))
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

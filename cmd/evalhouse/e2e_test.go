@@ -246,6 +246,7 @@ func TestMigratePrintsClusterDDL(t *testing.T) {
 
 func TestServeExposesTheStoreOverHTTP(t *testing.T) {
 	store, dir := storeFlag(t)
+	key := createKey(t, store, "--role", "admin", "--name", "ops") // the interface needs keys
 	lines, done, cancel := background(t, store, "serve", "--listen", "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0", "--max-body", "200000")
 	api := lines.waitFor(t, regexp.MustCompile(`ingest API on (http://\S+)`))
 	ch := lines.waitFor(t, regexp.MustCompile(`ClickHouse HTTP interface .* on (http://\S+)`))
@@ -254,22 +255,22 @@ func TestServeExposesTheStoreOverHTTP(t *testing.T) {
 	file := filepath.Join(examples, "events-2.3.1.ndjson")
 	want := countLines(t, file)
 	body, _ := os.ReadFile(file)
-	resp := post(t, api+"/v1/events", body)
+	resp := postKey(t, api+"/v1/events", key, body)
 	if resp.status != 200 || resp.Accepted != want {
 		t.Fatalf("POST events: %d %+v", resp.status, resp)
 	}
 	// Nothing usable: 400 with per-line errors.
-	resp = post(t, api+"/v1/events", []byte("{not json\n{\"kind\":\"nope\"}\n"))
+	resp = postKey(t, api+"/v1/events", key, []byte("{not json\n{\"kind\":\"nope\"}\n"))
 	if resp.status != 400 || resp.Rejected != 2 || len(resp.Errors) != 2 || resp.Errors[1].Line != 2 {
 		t.Fatalf("bad POST: %d %+v", resp.status, resp)
 	}
 	// Over the body limit: 413.
-	if resp = post(t, api+"/v1/events", bytes.Repeat([]byte(" "), 300000)); resp.status != 413 {
+	if resp = postKey(t, api+"/v1/events", key, bytes.Repeat([]byte(" "), 300000)); resp.status != 413 {
 		t.Fatalf("oversized POST: %d", resp.status)
 	}
 
 	// Other evalhouse commands reach the served store through the http:// DSN.
-	httpStore := "--store=" + ch + "/default"
+	httpStore := "--store=" + strings.Replace(ch, "http://", "http://ops:"+key+"@", 1) + "/default"
 	if got := sqlCount(t, httpStore, "SELECT count() FROM agent_events"); got != want {
 		t.Fatalf("sql over http: %d rows, want %d", got, want)
 	}
@@ -317,7 +318,18 @@ type postResult struct {
 
 func post(t *testing.T, url string, body []byte) postResult {
 	t.Helper()
-	resp, err := http.Post(url, "application/x-ndjson", bytes.NewReader(body))
+	return postKey(t, url, "", body)
+}
+
+// postKey posts NDJSON with a key ("" for none).
+func postKey(t *testing.T, url, key string, body []byte) postResult {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,11 +41,18 @@ func TestServeListenPolicyWithoutKeys(t *testing.T) {
 		{"--listen", "0.0.0.0:0"},
 		{"--listen", ":0"},
 		{"--listen", "[::]:0"},
-		{"--listen", "127.0.0.1:0", "--clickhouse-listen", "0.0.0.0:0"},
 	} {
 		out, code := run(t, nil, append([]string{store, "serve"}, args...)...)
 		if code != exitUsage || !strings.Contains(out, "beyond loopback, and no key exists") || !strings.Contains(out, "evalhouse keys create --role admin") {
 			t.Errorf("serve %v without keys: exit %d\n%s", args, code, out)
+		}
+	}
+	// The ClickHouse interface reads every row: without keys it is not
+	// exposed at all, not even on loopback.
+	for _, addr := range []string{"0.0.0.0:0", "127.0.0.1:0"} {
+		out, code := run(t, nil, store, "serve", "--listen", "127.0.0.1:0", "--clickhouse-listen", addr)
+		if code != exitUsage || !strings.Contains(out, "exposed only with keys") || !strings.Contains(out, "evalhouse keys create --role admin") {
+			t.Errorf("serve --clickhouse-listen %s without keys: exit %d\n%s", addr, code, out)
 		}
 	}
 	out, code := run(t, nil, store, "serve", "--listen", "127.0.0.1:0", "--rules-dir", "/nonexistent/rules")

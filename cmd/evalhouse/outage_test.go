@@ -86,10 +86,16 @@ func freeAddr(t *testing.T) string {
 // within 30 s; and the store ends with exactly the events sent, each once.
 func TestStoreOutageLosesNothing(t *testing.T) {
 	p := &storeProcess{t: t, dir: filepath.Join(t.TempDir(), "data"), addr: freeAddr(t)}
+	// The interface is exposed with keys only. The serve whose store it
+	// is reaches it with an admin key (it reads the keys it checks); the
+	// senders post with an ingest key.
+	key := createKey(t, "--store=embedded://"+p.dir, "--role", "ingest", "--name", "edge")
+	admin := createKey(t, "--store=embedded://"+p.dir, "--role", "admin", "--name", "ops")
 	p.start()
 	t.Cleanup(p.stop)
 	brokers := kafkaCluster(t)
-	remote := "--store=http://" + p.addr + "/default"
+	remote := "--store=http://ops:" + admin + "@" + p.addr + "/default"
+	counts := remote
 	lines, done, cancel := background(t, remote, "serve", "--listen", "127.0.0.1:0",
 		"--kafka-brokers", brokers, "--kafka-topic", "events", "--kafka-group", "g", "--kafka-batch-wait", "50ms")
 	api := lines.waitFor(t, regexp.MustCompile(`ingest API on (http://\S+)`))
@@ -118,7 +124,10 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 					batch, i, base.Add(time.Duration(batch)*time.Second).Format(time.RFC3339), batch, i, batch, i)
 			}
 			for {
-				resp, err := client.Post(api+"/v1/events", "application/x-ndjson", bytes.NewReader(body.Bytes()))
+				req, _ := http.NewRequest("POST", api+"/v1/events", bytes.NewReader(body.Bytes()))
+				req.Header.Set("Content-Type", "application/x-ndjson")
+				req.Header.Set("Authorization", "Bearer "+key) // the store's keys are serve's too
+				resp, err := client.Do(req)
 				if err != nil {
 					t.Errorf("POST: %v", err) // serve itself must stay up
 					return
@@ -220,12 +229,12 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 	if accepted+duplicates != sent {
 		t.Errorf("answers: accepted %d + duplicates %d != %d sent", accepted, duplicates, sent)
 	}
-	stored := sqlCount(t, remote, "SELECT count() FROM agent_events WHERE tenant = 'acme'")
-	distinct := sqlCount(t, remote, "SELECT uniqExact(event_id) FROM agent_events WHERE tenant = 'acme'")
+	stored := sqlCount(t, counts, "SELECT count() FROM agent_events WHERE tenant = 'acme'")
+	distinct := sqlCount(t, counts, "SELECT uniqExact(event_id) FROM agent_events WHERE tenant = 'acme'")
 	if stored != sent || distinct != sent {
 		t.Errorf("HTTP: the store holds %d rows (%d distinct), want exactly the %d events answered 200", stored, distinct, sent)
 	}
-	if got := sqlCount(t, remote, "SELECT count() FROM agent_events WHERE tenant = 'globex'"); got != messages {
+	if got := sqlCount(t, counts, "SELECT count() FROM agent_events WHERE tenant = 'globex'"); got != messages {
 		t.Errorf("Kafka: the store holds %d rows, want exactly the %d messages produced", got, messages)
 	}
 	t.Logf("HTTP: %d events in batches of 20, %d accepted, %d duplicates on retry, %d answers 503, first 200 %v after the store returned; Kafka: %d messages, all stored once",

@@ -14,9 +14,11 @@ import (
 // answers the next one.
 func TestServeQueryTimeout(t *testing.T) {
 	store, _ := storeFlag(t)
+	key := createKey(t, store, "--role", "read", "--name", "analyst")
 	lines, _, _ := background(t, store, "serve", "--listen", "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0", "--query-timeout", "1s")
 	ch := lines.waitFor(t, regexp.MustCompile(`ClickHouse HTTP interface .* on (http://\S+)`))
 	start := time.Now()
+	ch = strings.Replace(ch, "http://", "http://analyst:"+key+"@", 1) // the key as basic auth's password
 	resp, err := http.Post(ch+"/", "text/plain", strings.NewReader("SELECT count() FROM numbers(100000000000) WHERE number % 7 = 3"))
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,8 @@ func (a *app) serveCmd() *cobra.Command {
 Every endpoint but /healthz and /readyz needs a key (evalhouse keys): ingest
 for /v1/events and /v1/traces, read (or gate) for GET /v1/gates, gate for
 POST /v1/gates, any key for the ClickHouse interface. While no key exists,
-serve listens on loopback only, and lets every local process in (it warns);
+serve listens on loopback only, lets every local process post events (it
+warns) and does not expose the ClickHouse interface;
 $EVALHOUSE_BOOTSTRAP_KEY_FILE names a file whose key serve adds as an admin
 key at start (a Docker secret, say). POST /v1/gates loads rules only from
 the --rules-dir directories. See docs/security.md.
@@ -163,7 +164,7 @@ rules files; never a secret), to tell two deployments' settings apart.`,
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4318", "address for the ingest API (beyond loopback only once a key exists)")
-	cmd.Flags().StringVar(&chListen, "clickhouse-listen", "", "address for the embedded store's ClickHouse HTTP interface (e.g. 127.0.0.1:8123; beyond loopback only once a key exists)")
+	cmd.Flags().StringVar(&chListen, "clickhouse-listen", "", "address for the embedded store's ClickHouse HTTP interface (e.g. 127.0.0.1:8123); exposed only once a key exists")
 	cmd.Flags().StringArrayVar(&rulesDirs, "rules-dir", nil, "a directory of rules POST /v1/gates may load (repeatable; a posted config's rules: names one)")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 16<<20, "largest request body in bytes (413 above)")
 	cmd.Flags().DurationVar(&batchWait, "batch-wait", 200*time.Millisecond, "longest a request's events wait to be batched with others'")

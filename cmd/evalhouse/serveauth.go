@@ -206,6 +206,12 @@ func (a *app) serveKeys(cmd *cobra.Command, conn driver.Conn, listen, chListen s
 		return nil, open, err
 	}
 	if chListen != "" {
+		if noKeys {
+			// The interface reads every row: without keys any local
+			// process could, so it is not exposed at all until one exists.
+			return nil, open, &exitError{exitUsage, fmt.Errorf("--clickhouse-listen %q: no key exists, and the ClickHouse interface is exposed only with keys (every local process could read every row). "+
+				"Create one first (evalhouse keys create --role admin --name ops, or set %s to a file holding one), then reach it with --store http://NAME:KEY@ADDR", chListen, envBootstrapKeyFile)}
+		}
 		if open.clickhouse, err = listenPolicy("--clickhouse-listen", chListen, noKeys); err != nil {
 			return nil, open, err
 		}

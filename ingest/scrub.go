@@ -224,8 +224,10 @@ func scrubTree(r *redact.Redactor, v any, c redact.Counts) any {
 }
 
 // redactKeys replaces every key of m that holds a secret by its redacted
-// form, the last marker in it numbered within m ("[REDACTED:github_token#1]",
-// "#2", …, in the order of the original keys) so that no two keys of one
+// form, the last marker in it numbered within m: the keys that redact to
+// the same text are numbered from 1 in the byte order of the original
+// keys ("[REDACTED:github_token#1]", "[REDACTED:github_token#2]", …), a
+// number skipped if m already holds that key, so that no two keys of one
 // object collide, nor a renamed key with a kept one. Each secret is
 // counted once in c.
 func redactKeys(r *redact.Redactor, m map[string]any, c redact.Counts) {
@@ -245,11 +247,11 @@ func redactKeys(r *redact.Redactor, m map[string]any, c redact.Counts) {
 		vals[i] = m[mv.from]
 		delete(m, mv.from)
 	}
-	n := 0
+	seq := map[string]int{}
 	for i, mv := range moves {
 		for {
-			n++
-			k := numberMarker(mv.to, n)
+			seq[mv.to]++
+			k := numberMarker(mv.to, seq[mv.to])
 			if _, taken := m[k]; !taken {
 				m[k] = vals[i]
 				break

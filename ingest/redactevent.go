@@ -1,7 +1,10 @@
 package ingest
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/ingest/envelope"
@@ -17,23 +20,47 @@ import (
 
 // redactPayloads scrubs an event's free-form values.
 func redactPayloads(r *redact.Redactor, ev *envelope.Event, c redact.Counts) {
-	ev.Input = r.Value(ev.Input, c)
-	ev.Output = r.Value(ev.Output, c)
-	ev.Args = r.Value(ev.Args, c)
+	ev.Input = redactTree(r, ev.Input, c)
+	ev.Output = redactTree(r, ev.Output, c)
+	ev.Args = redactTree(r, ev.Args, c)
 	if ev.Attributes != nil {
-		r.Value(ev.Attributes, c)
+		redactTree(r, ev.Attributes, c)
 	}
 }
 
-// redactRow scrubs a stored row's content (Pipeline.Row): its payloads as
-// their JSON text, and its text fields.
+// redactRow scrubs a stored row's content (Pipeline.Row): its payloads
+// (redactJSONText), and its text fields.
 func redactRow(r *redact.Redactor, row *events.Row, c redact.Counts) {
 	for _, s := range []*string{&row.Input, &row.Output, &row.Args, &row.Attributes} {
 		if *s != "" {
-			*s = r.String(*s, c)
+			*s = redactJSONText(r, *s, c)
 		}
 	}
 	redactText(r, row, c)
+}
+
+// redactJSONText scrubs a payload stored as text: a JSON object or array
+// is decoded and redacted as the event's value was (redactTree: keys,
+// identifiers kept), and re-encoded only when something was replaced;
+// any other text is Scrubbed.
+func redactJSONText(r *redact.Redactor, s string, c redact.Counts) string {
+	if s[0] == '{' || s[0] == '[' {
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) == nil {
+			if _, err := dec.Token(); err == io.EOF {
+				local := redact.Counts{}
+				v = redactTree(r, v, local)
+				if len(local) == 0 {
+					return s
+				}
+				c.Add(local)
+				return text(v)
+			}
+		}
+	}
+	return Scrub(r, s, c)
 }
 
 // redactText scrubs a row's text fields, identifiers excepted (see
@@ -51,7 +78,7 @@ func redactText(r *redact.Redactor, row *events.Row, c redact.Counts) {
 		&row.Evaluator, &row.EvaluatorVersion,
 	} {
 		if *s != "" {
-			*s = r.String(*s, c)
+			*s = Scrub(r, *s, c)
 		}
 	}
 }

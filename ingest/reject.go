@@ -11,7 +11,7 @@ type Rejection struct {
 	// Origin and Line name the input as the source fed it.
 	Origin string
 	Line   int
-	// Reason says why; it never quotes input.
+	// Reason says why, scrubbed (Scrub); it never quotes input.
 	Reason string
 	// Raw is the rejected input (a line, without its line ending),
 	// redacted; nil for inputs fed as decoded events or rows.
@@ -27,11 +27,16 @@ func (p *Pipeline) reject(origin string, n int, raw []byte, reason string) {
 	p.keep(origin, n, raw, reason, false)
 }
 
-// keep names a line that is not stored: in the summary's errors, the log,
+// keep names a line that is not stored, its reason and raw bytes
+// scrubbed (Scrub): in the summary's errors, the log,
 // the dead-letter file and the OnReject hook. The first failure of either
 // (dlErr) stops the ingest.
 func (p *Pipeline) keep(origin string, n int, raw []byte, reason string, expired bool) {
 	p.origins[origin] = true
+	// Reasons are written not to quote input, but some name what the
+	// input named (a repeated key, a store's answer): every one is
+	// scrubbed before it is kept, logged, returned or dead-lettered.
+	reason = Scrub(p.red, reason, nil)
 	le := LineError{Origin: origin, Line: n, Reason: reason}
 	if len(p.sum.Errors) < MaxErrors {
 		p.sum.Errors = append(p.sum.Errors, le)
@@ -42,7 +47,7 @@ func (p *Pipeline) keep(origin string, n int, raw []byte, reason string, expired
 	}
 	var red []byte
 	if len(raw) > 0 {
-		red = []byte(p.red.String(string(trimEOL(raw)), nil))
+		red = []byte(Scrub(p.red, string(trimEOL(raw)), nil))
 	}
 	if p.opts.OnReject != nil {
 		err := p.opts.OnReject(Rejection{Origin: origin, Line: n, Reason: reason, Raw: red, Expired: expired})

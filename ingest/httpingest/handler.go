@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/ingest/redact"
 	"github.com/evalhouse/evalhouse/internal/auth"
 	"github.com/evalhouse/evalhouse/internal/httpbody"
 )
@@ -18,6 +19,7 @@ type Handler struct {
 	w     *ingest.Writer
 	admit *httpbody.Admission
 	log   *slog.Logger
+	red   *redact.Redactor
 }
 
 // New returns a handler storing through w. A nil logger discards.
@@ -25,14 +27,19 @@ func New(w *ingest.Writer, cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	refuse := func(w http.ResponseWriter, status int, _ ingest.Format, msg string) {
-		httpbody.WriteJSON(w, status, Response{Error: msg})
+	red := cfg.Pipeline.Redactor
+	if red == nil {
+		red = redact.New(redact.DefaultConfig())
 	}
-	return &Handler{cfg: cfg, w: w, log: log, admit: httpbody.NewAdmission(Formats(),
+	refuse := func(w http.ResponseWriter, status int, _ ingest.Format, msg string) {
+		httpbody.WriteJSON(w, status, Response{Error: ingest.Scrub(red, msg, nil)})
+	}
+	return &Handler{cfg: cfg, w: w, log: log, red: red, admit: httpbody.NewAdmission(Formats(),
 		cfg.Limits, "use POST with an NDJSON body", refuse)}
 }
 
-// Response is the JSON body of every answer to POST /v1/events.
+// Response is the JSON body of every answer to POST /v1/events. Its
+// texts (Error, the summary's reasons) are scrubbed (ingest.Scrub).
 type Response struct {
 	ingest.Summary
 	Error string `json:"error,omitempty"`
@@ -63,7 +70,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := ingest.NewPipeline(h.w, opts)
 	if err != nil {
-		httpbody.WriteJSON(w, http.StatusInternalServerError, Response{Error: err.Error()})
+		httpbody.WriteJSON(w, http.StatusInternalServerError, Response{Error: ingest.Scrub(h.red, err.Error(), nil)})
 		return
 	}
 	// Envelope lines are rejected one by one, so an error here is not
@@ -85,8 +92,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) storeFailed(w http.ResponseWriter, sum ingest.Summary, err error) {
-	h.log.Error("events not stored", "err", err)
+	msg := ingest.Scrub(h.red, err.Error(), nil)
+	h.log.Error("events not stored", "err", msg)
 	w.Header().Set("Retry-After", "5")
 	httpbody.WriteJSON(w, http.StatusServiceUnavailable, Response{Summary: sum,
-		Error: "store unavailable; nothing from this request is acknowledged, retry: " + err.Error()})
+		Error: "store unavailable; nothing from this request is acknowledged, retry: " + msg})
 }

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/evalhouse/evalhouse/ingest"
+	"github.com/evalhouse/evalhouse/ingest/redact"
 	"github.com/evalhouse/evalhouse/internal/auth"
 	"github.com/evalhouse/evalhouse/internal/httpbody"
 )
@@ -33,6 +34,7 @@ type Handler struct {
 	w     *ingest.Writer
 	admit *httpbody.Admission
 	log   *slog.Logger
+	red   *redact.Redactor
 }
 
 // NewHandler returns a handler storing through w. A nil logger discards.
@@ -40,7 +42,10 @@ func NewHandler(w *ingest.Writer, cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, w: w, log: log}
+	h := &Handler{cfg: cfg, w: w, log: log, red: cfg.Pipeline.Redactor}
+	if h.red == nil {
+		h.red = redact.New(redact.DefaultConfig())
+	}
 	h.admit = httpbody.NewAdmission(Formats(Options{Fallback: cfg.Defaults}),
 		cfg.Limits, "use POST", h.refuse)
 	return h
@@ -157,7 +162,7 @@ func rejectMessage(sum ingest.Summary) string {
 }
 
 func (h *Handler) storeFailed(w http.ResponseWriter, f ingest.Format, err error) {
-	h.log.Error("otlp spans not stored", "err", err)
+	h.log.Error("otlp spans not stored", "err", ingest.Scrub(h.red, err.Error(), nil))
 	h.admit.StoreFailed(w, f, err)
 }
 
@@ -174,9 +179,10 @@ func (h *Handler) refuse(w http.ResponseWriter, status int, f ingest.Format, msg
 	h.fail(w, encodingOf(f), status, code, msg)
 }
 
-// fail answers with a google.rpc.Status body.
+// fail answers with a google.rpc.Status body, its message scrubbed
+// (ingest.Scrub: a decoder's error may name what the body held).
 func (h *Handler) fail(w http.ResponseWriter, enc encoding, httpCode int, code int32, msg string) {
-	write(w, enc, httpCode, &status.Status{Code: code, Message: msg})
+	write(w, enc, httpCode, &status.Status{Code: code, Message: ingest.Scrub(h.red, msg, nil)})
 }
 
 func write(w http.ResponseWriter, enc encoding, code int, m proto.Message) {

@@ -5,41 +5,40 @@ package leaktest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/events"
 )
 
-// Stored returns every row of agent_events, every column as text
-// (toString), tab-separated, one line a row.
+// Stored returns every row of agent_events, every column as text, one
+// line a row, read through the table's owner (events.Page), so a column
+// added to the row is searched too.
 func Stored(t testing.TB, conn driver.Conn) string {
 	t.Helper()
 	ctx := context.Background()
-	var q string
-	err := conn.QueryRow(ctx, `SELECT 'SELECT arrayStringConcat([' || arrayStringConcat(groupArray('toString(`+"`"+`' || name || '`+"`"+`)'), ',') || '], char(9)) FROM agent_events'
-		FROM (SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'agent_events' ORDER BY position)`).Scan(&q)
-	if err != nil {
-		t.Fatalf("leaktest: columns of agent_events: %v", err)
-	}
-	rows, err := conn.Query(ctx, q)
-	if err != nil {
-		t.Fatalf("leaktest: %s: %v", q, err)
-	}
-	defer rows.Close()
-	var b strings.Builder
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
+	var (
+		b     strings.Builder
+		page  []events.Row
+		after *events.Row
+		err   error
+	)
+	for {
+		if page, err = events.Page(ctx, conn, events.Filter{}, after, 1000, page); err != nil {
 			t.Fatalf("leaktest: %v", err)
 		}
-		b.WriteString(l)
-		b.WriteByte('\n')
+		for i := range page {
+			fmt.Fprintf(&b, "%+v\n", page[i])
+		}
+		if len(page) < 1000 {
+			return b.String()
+		}
+		last := page[len(page)-1]
+		after = &last
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("leaktest: %v", err)
-	}
-	return b.String()
 }
 
 // Absent fails t for every planted value found in a text; where names

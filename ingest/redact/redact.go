@@ -69,6 +69,17 @@ const (
 	TypeSessionCookie    = "session_cookie"     // values of session cookies (sessionid=, PHPSESSID=, ...)
 )
 
+// Types returns every marker type, in a fixed order (a new slice).
+func Types() []string {
+	return []string{
+		TypeAWSKey, TypeGitHubToken, TypeSlackToken, TypeBearerToken, TypeJWT, TypePrivateKey,
+		TypeCredential, TypeCardNumber, TypeEmail, TypeGoogleAPIKey, TypeOpenAIKey, TypeAnthropicKey,
+		TypeStripeKey, TypeSendGridKey, TypeHuggingFaceToken, TypeNPMToken, TypeGitLabToken,
+		TypeTwilioKey, TypeTelegramToken, TypeDiscordWebhook, TypeAzureStorageKey, TypeBasicAuth,
+		TypeSessionCookie,
+	}
+}
+
 const (
 	markerPrefix = "[REDACTED:"
 	markerSuffix = "]"

@@ -79,8 +79,9 @@ func isAWSSecretKey(key string) bool {
 
 // headerSpan returns the byte range of an Authorization header's value
 // that starts at s[p] (after optional blanks): a quoted value as in
-// valueSpan, else the rest of the line (to CR, LF or a backslash, which
-// starts the JSON escape \n or \"). A first word followed by a blank
+// valueSpan, else the rest of the line (to CR, LF, a backslash, which
+// starts the JSON escape \n or \", or a quote that does not open or
+// close a param value such as response="..."). A first word followed by a blank
 // and more text is the scheme (Bearer, Digest, AWS4-HMAC-SHA256, SSWS,
 // any) and is kept. -1, -1 if there is nothing to redact.
 func headerSpan(s string, p int, memo *quoteMemo) (int, int) {
@@ -91,8 +92,17 @@ func headerSpan(s string, p int, memo *quoteMemo) (int, int) {
 		return valueSpan(s, p, memo)
 	}
 	z := p
-	for z < len(s) && s[z] != '\n' && s[z] != '\r' && s[z] != '\\' {
-		z++
+	var inQuote byte // the quote of a param value (realm="x") being read
+	for ; z < len(s) && s[z] != '\n' && s[z] != '\r' && s[z] != '\\'; z++ {
+		if b := s[z]; b == '"' || b == '\'' {
+			if inQuote == b {
+				inQuote = 0
+			} else if inQuote == 0 && z > p && s[z-1] == '=' {
+				inQuote = b
+			} else if inQuote == 0 {
+				break
+			}
+		}
 	}
 	for z > p && (s[z-1] == ' ' || s[z-1] == '\t') {
 		z--

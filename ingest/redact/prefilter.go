@@ -18,7 +18,9 @@ const (
 	bitEmail
 	bitCard
 	bitPuTTY
-	bitVendor
+	bitVendorDash   // sk-..., gl...-
+	bitVendorUnder  // sk_/rk_ live/test, whsec_, hf_, npm_
+	bitVendorGoogle // AIza..., SG....
 	bitTwilio
 	bitTelegram
 	bitDiscord
@@ -324,25 +326,21 @@ func (st *scanState) look(s string, i int, t uint64) {
 			if j >= 2 && j+1 < len(s) && s[j+1] == 'A' && s[j-2] == 'A' && (s[j-1] == 'K' || s[j-1] == 'S') {
 				st.m |= bitAWS
 			}
-			if vendorTrigger(s, j) {
-				st.m |= bitVendor
-			}
+			st.m |= vendorTrigger(s, j)
 		case '_':
 			if j >= 3 && s[j-3] == 'g' && s[j-2] == 'h' || strings.HasSuffix(s[:j], "github_pat") {
 				st.m |= bitGitHub
 			}
-			if vendorTrigger(s, j) {
-				st.m |= bitVendor
-			}
+			st.m |= vendorTrigger(s, j)
 		case '.':
-			if vendorTrigger(s, j) {
-				st.m |= bitVendor
+			if j > 0 && s[j-1] == 'G' {
+				st.m |= vendorTrigger(s, j)
 			}
 		case 'b', 'B':
 			if j+6 < len(s) && (s[j+6] == ' ' || s[j+6] == '\t') && strings.EqualFold(s[j:j+6], "bearer") {
 				st.m |= bitBearer
 			}
-			if st.m&bitBasic == 0 {
+			if st.m&bitBasic == 0 && j+5 < len(s) && s[j+1]|0x20 == 'a' && s[j+4]|0x20 == 'c' {
 				if _, _, ok := basicAt(s, j); ok {
 					st.m |= bitBasic
 				}
@@ -365,15 +363,15 @@ func (st *scanState) look(s string, i int, t uint64) {
 			if j >= 4 && s[j-4] == 'x' && s[j-3] == 'o' && s[j-2] == 'x' {
 				st.m |= bitSlack
 			}
-			if _, _, ok := pemHeaderAt(s, j); ok {
-				st.m |= bitPEM
+			if j+4 < len(s) && s[j+1] == '-' && s[j+3] == '-' {
+				if _, _, ok := pemHeaderAt(s, j); ok {
+					st.m |= bitPEM
+				}
 			}
 			if strings.HasSuffix(s[:j], "PuTTY") && strings.HasPrefix(s[j:], puttyHeader[len("PuTTY"):]) {
 				st.m |= bitPuTTY
 			}
-			if vendorTrigger(s, j) {
-				st.m |= bitVendor
-			}
+			st.m |= vendorTrigger(s, j)
 		case '/':
 			if strings.HasSuffix(s[:j], "hooks.slack.com") {
 				st.m |= bitSlack

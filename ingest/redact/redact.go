@@ -229,8 +229,8 @@ func (r *Redactor) pass(s string, m uint32, c Counts) string {
 	if m&bitSlack != 0 {
 		s = redactSlack(s, c)
 	}
-	if m&bitVendor != 0 {
-		s = redactVendor(s, c)
+	if m&(bitVendorDash|bitVendorUnder|bitVendorGoogle) != 0 {
+		s = redactVendor(s, m, c)
 	}
 	if m&bitTwilio != 0 {
 		s = redactTwilio(s, c)

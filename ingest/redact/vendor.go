@@ -16,57 +16,71 @@ type tokenRule struct {
 	prefix string
 	body   func(byte) bool
 	min    int
+	bit    uint32 // the prefilter bit of the rule's family (vendorTrigger)
 }
 
 // vendorRules are tried in order; a longer prefix goes before a shorter
 // one it starts with (sk-ant- before sk-).
 var vendorRules = [...]tokenRule{
-	{TypeAnthropicKey, "sk-ant-", isB64URL, 20},
-	{TypeOpenAIKey, "sk-proj-", isB64URL, 20},
-	{TypeOpenAIKey, "sk-svcacct-", isB64URL, 20},
-	{TypeOpenAIKey, "sk-admin-", isB64URL, 20},
-	{TypeOpenAIKey, "sk-", isAlnum, 32},
-	{TypeStripeKey, "sk_live_", isAlnum, 16},
-	{TypeStripeKey, "sk_test_", isAlnum, 16},
-	{TypeStripeKey, "rk_live_", isAlnum, 16},
-	{TypeStripeKey, "rk_test_", isAlnum, 16},
-	{TypeStripeKey, "whsec_", isAlnum, 24},
-	{TypeGoogleAPIKey, "AIza", isB64URL, 35},
-	{TypeSendGridKey, "SG.", isSendGridByte, 50},
-	{TypeHuggingFaceToken, "hf_", isAlnum, 30},
-	{TypeNPMToken, "npm_", isAlnum, 36},
-	{TypeGitLabToken, "glpat-", isB64URL, 20},
-	{TypeGitLabToken, "glptt-", isB64URL, 20},
-	{TypeGitLabToken, "gldt-", isB64URL, 20},
-	{TypeGitLabToken, "glrt-", isB64URL, 20},
+	{TypeAnthropicKey, "sk-ant-", isB64URL, 20, bitVendorDash},
+	{TypeOpenAIKey, "sk-proj-", isB64URL, 20, bitVendorDash},
+	{TypeOpenAIKey, "sk-svcacct-", isB64URL, 20, bitVendorDash},
+	{TypeOpenAIKey, "sk-admin-", isB64URL, 20, bitVendorDash},
+	{TypeOpenAIKey, "sk-", isAlnum, 32, bitVendorDash},
+	{TypeStripeKey, "sk_live_", isAlnum, 16, bitVendorUnder},
+	{TypeStripeKey, "sk_test_", isAlnum, 16, bitVendorUnder},
+	{TypeStripeKey, "rk_live_", isAlnum, 16, bitVendorUnder},
+	{TypeStripeKey, "rk_test_", isAlnum, 16, bitVendorUnder},
+	{TypeStripeKey, "whsec_", isAlnum, 24, bitVendorUnder},
+	{TypeGoogleAPIKey, "AIza", isB64URL, 35, bitVendorGoogle},
+	{TypeSendGridKey, "SG.", isSendGridByte, 50, bitVendorGoogle},
+	{TypeHuggingFaceToken, "hf_", isAlnum, 30, bitVendorUnder},
+	{TypeNPMToken, "npm_", isAlnum, 36, bitVendorUnder},
+	{TypeGitLabToken, "glpat-", isB64URL, 20, bitVendorDash},
+	{TypeGitLabToken, "glptt-", isB64URL, 20, bitVendorDash},
+	{TypeGitLabToken, "gldt-", isB64URL, 20, bitVendorDash},
+	{TypeGitLabToken, "glrt-", isB64URL, 20, bitVendorDash},
 }
 
 func isSendGridByte(b byte) bool { return isB64URL(b) || b == '.' }
 
-// vendorTrigger reports whether the prefilter trigger byte s[j] ('-', '_',
-// '.' or 'I') ends or sits inside the prefix of a vendor rule: every
-// vendorRules prefix holds one of those bytes at a place checked here.
-func vendorTrigger(s string, j int) bool {
-	switch s[j] {
-	case '-':
-		return strings.HasSuffix(s[:j], "sk") || strings.HasSuffix(s[:j], "glpat") ||
-			strings.HasSuffix(s[:j], "glptt") || strings.HasSuffix(s[:j], "gldt") || strings.HasSuffix(s[:j], "glrt")
-	case '_':
-		return strings.HasSuffix(s[:j], "sk") || strings.HasSuffix(s[:j], "rk") || strings.HasSuffix(s[:j], "whsec") ||
-			strings.HasSuffix(s[:j], "hf") || strings.HasSuffix(s[:j], "npm")
-	case '.':
-		return strings.HasSuffix(s[:j], "SG")
-	case 'I':
-		return j > 0 && s[j-1] == 'A' && strings.HasPrefix(s[j+1:], "za")
+// vendorTrigger returns the family bit of the vendor rules whose prefix
+// the prefilter trigger byte s[j] ('-', '_', '.' or 'I') ends or sits
+// inside, or 0: every vendorRules prefix holds one of those bytes at a
+// place checked here.
+func vendorTrigger(s string, j int) uint32 {
+	if j == 0 {
+		return 0
 	}
-	return false
+	switch p := s[j-1]; s[j] {
+	case '-':
+		if (p == 'k' || p == 't') && (strings.HasSuffix(s[:j], "sk") || strings.HasSuffix(s[:j], "glpat") ||
+			strings.HasSuffix(s[:j], "glptt") || strings.HasSuffix(s[:j], "gldt") || strings.HasSuffix(s[:j], "glrt")) {
+			return bitVendorDash
+		}
+	case '_':
+		if (p == 'k' || p == 'c' || p == 'f' || p == 'm') && (strings.HasSuffix(s[:j], "sk") || strings.HasSuffix(s[:j], "rk") ||
+			strings.HasSuffix(s[:j], "whsec") || strings.HasSuffix(s[:j], "hf") || strings.HasSuffix(s[:j], "npm")) {
+			return bitVendorUnder
+		}
+	case '.':
+		if p == 'G' && j >= 2 && s[j-2] == 'S' {
+			return bitVendorGoogle
+		}
+	case 'I':
+		if p == 'A' && strings.HasPrefix(s[j+1:], "za") {
+			return bitVendorGoogle
+		}
+	}
+	return 0
 }
 
 // redactVendor replaces the tokens of every vendorRules rule. A token
 // needs a non-alphanumeric byte (or the start) before its prefix.
-func redactVendor(s string, c Counts) string {
+// Only the rules whose family bit is in m run.
+func redactVendor(s string, m uint32, c Counts) string {
 	for i := range vendorRules {
-		if strings.Contains(s, vendorRules[i].prefix) {
+		if vendorRules[i].bit&m != 0 {
 			s = redactRule(s, &vendorRules[i], c)
 		}
 	}

@@ -75,40 +75,51 @@ func vendorTrigger(s string, j int) uint32 {
 	return 0
 }
 
-// redactVendor replaces the tokens of every vendorRules rule. A token
+// redactVendor replaces the tokens of every vendorRules rule whose family
+// bit is in m, in one pass: at each anchor byte ('-', '_', '.', 'I') of a
+// flagged family, the rules anchored there are tried in order. A token
 // needs a non-alphanumeric byte (or the start) before its prefix.
-// Only the rules whose family bit is in m run.
 func redactVendor(s string, m uint32, c Counts) string {
-	for i := range vendorRules {
-		if vendorRules[i].bit&m != 0 {
-			s = redactRule(s, &vendorRules[i], c)
+	var e editor
+	var ks [4]cursor
+	n := 0
+	for _, a := range [...]struct {
+		b   byte
+		bit uint32
+	}{{'-', bitVendorDash}, {'_', bitVendorUnder}, {'.', bitVendorGoogle}, {'I', bitVendorGoogle}} {
+		if m&a.bit != 0 {
+			ks[n] = newCursor(s, a.b)
+			n++
 		}
 	}
-	return s
-}
-
-func redactRule(s string, r *tokenRule, c Counts) string {
-	var e editor
-	for i := 0; ; {
-		j := strings.Index(s[i:], r.prefix)
-		if j < 0 {
+	for i := 0; ; i++ {
+		j := len(s)
+		for k := 0; k < n; k++ {
+			j = min(j, ks[k].next(i))
+		}
+		if j >= len(s) {
 			break
 		}
-		p := i + j
-		i = p + 1
-		if p > 0 && isAlnum(s[p-1]) {
-			continue
-		}
-		z := p + len(r.prefix)
-		for z < len(s) && r.body(s[z]) {
-			z++
-		}
-		if r.typ == TypeSendGridKey {
-			z = trimSendGrid(s, p+len(r.prefix), z)
-		}
-		if z-p-len(r.prefix) >= r.min {
-			e.replace(s, p, z, r.typ, c)
-			i = z
+		i = j
+		for r := range vendorRules {
+			rule := &vendorRules[r]
+			off := strings.IndexByte(rule.prefix, s[j])
+			p := j - off
+			if off < 0 || rule.bit&m == 0 || p < e.last || !strings.HasPrefix(s[p:], rule.prefix) || p > 0 && isAlnum(s[p-1]) {
+				continue
+			}
+			z := p + len(rule.prefix)
+			for z < len(s) && rule.body(s[z]) {
+				z++
+			}
+			if rule.typ == TypeSendGridKey {
+				z = trimSendGrid(s, p+len(rule.prefix), z)
+			}
+			if z-p-len(rule.prefix) >= rule.min {
+				e.replace(s, p, z, rule.typ, c)
+				i = z - 1
+				break
+			}
 		}
 	}
 	return e.finish(s)

@@ -43,8 +43,9 @@ func credKeyLen(s string) int {
 // whole words (not in bypass or oauth; the shell's PWD and OLDPWD are
 // directories, not passwords). AccountKey and SharedAccessKey (Azure
 // connection strings) type azure_storage_key; cookie names of sessions
-// (sessionid, JSESSIONID, PHPSESSID, session and *_session, sess and
-// *_sess, connect.sid) type session_cookie; an upper-case environment name that names
+// (sessionid, JSESSIONID, PHPSESSID, *_session, *_sess, connect.sid; not
+// a bare "session", which attributes use for conversation ids) type
+// session_cookie; an upper-case environment name that names
 // a secret (STRIPE_KEY, DB_PASS, SENTRY_DSN, SECRET_KEY_BASE, see envKey)
 // types credential. Value uses the same keywords for map keys.
 func credKey(s string) (int, string) {
@@ -81,12 +82,12 @@ func credKeyAny(s string) (n int, typ string) {
 		if n := suffixFold(s, "token", "authorization"); n > 0 {
 			return n, TypeCredential
 		}
-		if wordSuffix(s, "session") {
-			return len("session"), TypeSessionCookie
+		if n := suffixFold(s, "_session"); n > 0 {
+			return n, TypeSessionCookie
 		}
 	case 's':
-		if wordSuffix(s, "sess") {
-			return len("sess"), TypeSessionCookie
+		if n := suffixFold(s, "_sess"); n > 0 {
+			return n, TypeSessionCookie
 		}
 		if n := suffixFold(s, "credentials"); n > 0 {
 			return n, TypeCredential

@@ -119,7 +119,7 @@ for _ in range(14):
 
 for _ in range(14):
     v = rs(32)
-    name = R.choice(['sessionid', 'PHPSESSID', 'JSESSIONID', 'laravel_session', '_myapp_session', 'connect.sid', 'session', '_gh_sess', 'ASP.NET_SessionId'])
+    name = R.choice(['sessionid', 'PHPSESSID', 'JSESSIONID', 'laravel_session', '_myapp_session', 'connect.sid', '_gh_sess', 'ASP.NET_SessionId'])
     place = R.choice(['header', 'setcookie', 'js', 'json'])
     text = {'header': f'Cookie: theme=dark; {name}={v}; lang=en', 'setcookie': f'Set-Cookie: {name}={v}; Path=/; HttpOnly; Secure',
             'js': f'document.cookie = "{name}={v}"', 'json': json.dumps({"cookies": {name: v}})}[place]

@@ -82,3 +82,49 @@ func BenchmarkValueClean(b *testing.B) {
 	b.ReportAllocs()
 	loopCPU(b, func() { r.Value(v, nil) })
 }
+
+// dirtyVendorText is ~1 KB of trace text with eight secrets of the vendor
+// and context types: OpenAI, Stripe, Google, Anthropic, a Postgres URL
+// password, an Authorization header of another scheme, a session cookie
+// and a dotted card number.
+var dirtyVendorText = func() string {
+	s := `the agent read .env: OPENAI_API_KEY=sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z and STRIPE=sk_live_51Hx8aBcDeFgHiJkLmNoPqRsT, ` +
+		`then called https://maps.example.com/geo?key=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW with ` +
+		`ANTHROPIC=sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe and db postgres://app:Tr0ub4dor3x@db.internal:5432/main. ` +
+		"Headers sent:\nAuthorization: SSWS 00QCjAl4MlV-WPXM8cUqTa5XkEYsRf\nCookie: theme=dark; sessionid=9f8e7d6c5b4a39281706; lang=en\n" +
+		`The user pasted card 4111.1111.1111.1111 by mistake. `
+	for len(s) < 1024 {
+		s += "Intermediate reasoning: check the sources, cite them, and keep the summary short. "
+	}
+	return s[:1024]
+}()
+
+func BenchmarkStringDirtyVendor(b *testing.B) {
+	r := New(DefaultConfig())
+	c := Counts{}
+	if out := r.String(dirtyVendorText, c); c.Total() != 8 || strings.Contains(out, "Tr0ub4dor3x") {
+		b.Fatalf("dirty text: %v %q", c, out)
+	}
+	b.SetBytes(int64(len(dirtyVendorText)))
+	b.ReportAllocs()
+	loopCPU(b, func() { r.String(dirtyVendorText, c) })
+}
+
+var byteLoopSink int
+
+// BenchmarkByteLoop is the baseline: a plain loop over the bytes of the
+// same clean KB that counts the bytes a detector could start at, the
+// least any redactor that looks at every byte does.
+func BenchmarkByteLoop(b *testing.B) {
+	b.SetBytes(int64(len(cleanText)))
+	loopCPU(b, func() {
+		n := 0
+		for i := 0; i < len(cleanText); i++ {
+			switch cleanText[i] {
+			case ':', '=', '@', '-', '_', '.':
+				n++
+			}
+		}
+		byteLoopSink = n
+	})
+}

@@ -5,22 +5,26 @@ import "math/bits"
 // A card group is a maximal run of digits.
 type group struct{ a, z int }
 
-// redactCards replaces payment card numbers: 13 to 19 digits, optionally
-// in groups joined by single spaces or dashes, that pass the Luhn check.
+// redactCards replaces payment card numbers. A card is 13 to 19 digits,
+// written as one run or as groups of 3 to 6 digits (the first of 4) split
+// by one consistent separator (a single space, dash or dot), whose digits
+// start with an issuer prefix at a length that issuer uses (see issuerOK)
+// and pass the Luhn check.
 //
-// To keep identifiers and numbers from matching, a digit run touching a
-// letter or another digit run (hex ids, UUIDs) or a decimal point with a
-// digit beyond it (float fractions) is never part of a card, and in a
-// grouped number every group has at least 3 digits. Within a chain of
-// groups the scan is greedy from the left: at each group it takes the
-// longest Luhn-valid window of whole groups starting there.
+// Identifiers and numbers never match: a digit run touching a letter or a
+// digit (hex ids, UUIDs, traces), longer than 19 digits (order numbers),
+// or next to a decimal point with a digit beyond it that does not join it
+// to a group (float fractions) is never part of a card. Within a chain of
+// joined groups the scan is greedy from the left: at each group it takes
+// the longest valid window of whole groups starting there.
 func redactCards(s string, c Counts) string {
 	var e editor
 	var buf [32]group
 	chain := buf[:0]
+	var sep byte
 	flush := func() {
 		redactChain(s, chain, &e, c)
-		chain = chain[:0]
+		chain, sep = chain[:0], 0
 	}
 	for i := 0; ; {
 		if i = nextDigit(s, i); i >= len(s) {
@@ -31,16 +35,19 @@ func redactCards(s string, c Counts) string {
 			i++
 		}
 		g := group{a, i}
-		if !cardGroupOK(s, g) {
-			flush()
-			continue
-		}
 		if len(chain) > 0 {
 			prev := chain[len(chain)-1]
-			joined := g.a == prev.z+1 && (s[prev.z] == ' ' || s[prev.z] == '-')
-			if !joined || g.z-g.a < 3 || prev.z-prev.a < 3 {
+			joined := g.a == prev.z+1 && isCardSep(s[prev.z]) && (sep == 0 || s[prev.z] == sep) &&
+				isCardGroup(g) && isCardGroup(prev)
+			if joined {
+				sep = s[prev.z]
+			} else {
 				flush()
 			}
+		}
+		if !cardGroupOK(s, g, len(chain) > 0) {
+			flush()
+			continue
 		}
 		chain = append(chain, g)
 	}
@@ -48,20 +55,24 @@ func redactCards(s string, c Counts) string {
 	return e.finish(s)
 }
 
-// cardGroupOK reports whether digit run g may be (part of) a card number.
-func cardGroupOK(s string, g group) bool {
+func isCardSep(b byte) bool    { return b == ' ' || b == '-' || b == '.' }
+func isCardGroup(g group) bool { return g.z-g.a >= 3 && g.z-g.a <= 6 }
+
+// cardGroupOK reports whether digit run g may be (part of) a card number;
+// joined says it is joined to the group before it.
+func cardGroupOK(s string, g group, joined bool) bool {
 	if g.z-g.a > 19 {
 		return false
 	}
 	if g.a > 0 {
 		b := s[g.a-1]
-		if isAlnum(b) || b == '.' && g.a >= 2 && isDigit(s[g.a-2]) {
+		if isAlnum(b) || !joined && b == '.' && g.a >= 2 && isDigit(s[g.a-2]) {
 			return false
 		}
 	}
 	if g.z < len(s) {
 		b := s[g.z]
-		if isAlnum(b) || b == '.' && g.z+1 < len(s) && isDigit(s[g.z+1]) {
+		if isAlnum(b) || b == '.' && g.z+1 < len(s) && isDigit(s[g.z+1]) && !isCardGroup(g) {
 			return false
 		}
 	}
@@ -70,14 +81,20 @@ func cardGroupOK(s string, g group) bool {
 
 // redactChain replaces the card numbers in a chain of joined digit groups.
 func redactChain(s string, chain []group, e *editor, c Counts) {
+	var digits [19]byte
 	for i := 0; i < len(chain); {
-		best, digits := -1, 0
+		best, n := -1, 0
+		if len(chain) > 1 && chain[i].z-chain[i].a != 4 {
+			i++
+			continue
+		}
 		for j := i; j < len(chain); j++ {
-			digits += chain[j].z - chain[j].a
-			if digits > 19 {
+			g := chain[j]
+			if n+g.z-g.a > 19 {
 				break
 			}
-			if digits >= 13 && luhn(s, chain[i:j+1]) {
+			n += copy(digits[n:], s[g.a:g.z])
+			if n >= 13 && issuerOK(digits[:n]) && luhn(digits[:n]) {
 				best = j
 			}
 		}
@@ -90,22 +107,50 @@ func redactChain(s string, chain []group, e *editor, c Counts) {
 	}
 }
 
-// luhn reports whether the digits of groups pass the Luhn check.
-func luhn(s string, groups []group) bool {
+// issuerOK reports whether the digits d start with the prefix of a card
+// issuer that issues numbers of length len(d): Visa 4 (13, 16, 19),
+// Mastercard 51-55 and 2221-2720 (16), Amex 34, 37 (15), Discover 6011,
+// 644-649, 65 (16-19), UnionPay 62 (16-19), Diners 300-305, 36, 38, 39
+// (14-19), JCB 3528-3589 (16-19), Mir 2200-2204 (16-19), Maestro 5018,
+// 5020, 5038, 5893, 6304, 6759, 6761-6763 (13-19).
+func issuerOK(d []byte) bool {
+	n := len(d)
+	p2 := int(d[0]-'0')*10 + int(d[1]-'0')
+	p3 := p2*10 + int(d[2]-'0')
+	p4 := p3*10 + int(d[3]-'0')
+	long := n >= 16
+	switch {
+	case d[0] == '4':
+		return n == 13 || n == 16 || n == 19
+	case p2 >= 51 && p2 <= 55, p4 >= 2221 && p4 <= 2720:
+		return n == 16
+	case p2 == 34 || p2 == 37:
+		return n == 15
+	case p4 == 6011, p3 >= 644 && p3 <= 649, p2 == 65, p2 == 62:
+		return long
+	case p3 >= 300 && p3 <= 305, p2 == 36, p2 == 38, p2 == 39:
+		return n >= 14
+	case p4 >= 3528 && p4 <= 3589, p4 >= 2200 && p4 <= 2204:
+		return long
+	case p4 == 5018, p4 == 5020, p4 == 5038, p4 == 5893, p4 == 6304, p4 == 6759, p4 >= 6761 && p4 <= 6763:
+		return true
+	}
+	return false
+}
+
+// luhn reports whether the digits d pass the Luhn check.
+func luhn(d []byte) bool {
 	sum, double := 0, false
-	for gi := len(groups) - 1; gi >= 0; gi-- {
-		g := groups[gi]
-		for k := g.z - 1; k >= g.a; k-- {
-			d := int(s[k] - '0')
-			if double {
-				d *= 2
-				if d > 9 {
-					d -= 9
-				}
+	for k := len(d) - 1; k >= 0; k-- {
+		v := int(d[k] - '0')
+		if double {
+			v *= 2
+			if v > 9 {
+				v -= 9
 			}
-			sum += d
-			double = !double
 		}
+		sum += v
+		double = !double
 	}
 	return sum%10 == 0
 }
@@ -136,3 +181,5 @@ func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 func isAlnum(b byte) bool {
 	return b >= '0' && b <= '9' || b|0x20 >= 'a' && b|0x20 <= 'z'
 }
+
+func isLetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }

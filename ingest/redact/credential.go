@@ -23,7 +23,7 @@ func redactCredentials(s string, c Counts) string {
 			break
 		}
 		keyEnd := keyEndBefore(s, i)
-		n := credKeyLen(s[:keyEnd])
+		n, typ := credKey(s[:keyEnd])
 		if n == 0 || keyEnd-n < e.last {
 			continue
 		}
@@ -37,11 +37,15 @@ func redactCredentials(s string, c Counts) string {
 				continue
 			}
 		}
-		a, z := valueSpan(s, end, &memo)
+		var a, z int
+		if s[i] == ':' && suffixFold(s[:keyEnd], "authorization") > 0 {
+			a, z = headerSpan(s, end, &memo)
+		} else {
+			a, z = valueSpan(s, end, &memo)
+		}
 		if a < 0 {
 			continue
 		}
-		typ := TypeCredential
 		if isAWSSecretKey(s[:keyEnd]) {
 			typ = TypeAWSKey
 		}
@@ -71,6 +75,52 @@ func isAWSSecretKey(key string) bool {
 		}
 	}
 	return n == 0
+}
+
+// headerSpan returns the byte range of an Authorization header's value
+// that starts at s[p] (after optional blanks): a quoted value as in
+// valueSpan, else the rest of the line (to CR, LF, a backslash, which
+// starts the JSON escape \n or \", or a quote that does not open or
+// close a param value such as response="..."). A first word followed by a blank
+// and more text is the scheme (Bearer, Digest, AWS4-HMAC-SHA256, SSWS,
+// any) and is kept. -1, -1 if there is nothing to redact.
+func headerSpan(s string, p int, memo *quoteMemo) (int, int) {
+	for p < len(s) && (s[p] == ' ' || s[p] == '\t') {
+		p++
+	}
+	if p < len(s) && (s[p] == '"' || s[p] == '\'' || s[p] == '\\') {
+		return valueSpan(s, p, memo)
+	}
+	z := p
+	var inQuote byte // the quote of a param value (realm="x") being read
+	for ; z < len(s) && s[z] != '\n' && s[z] != '\r' && s[z] != '\\'; z++ {
+		if b := s[z]; b == '"' || b == '\'' {
+			if inQuote == b {
+				inQuote = 0
+			} else if inQuote == 0 && z > p && s[z-1] == '=' {
+				inQuote = b
+			} else if inQuote == 0 {
+				break
+			}
+		}
+	}
+	for z > p && (s[z-1] == ' ' || s[z-1] == '\t') {
+		z--
+	}
+	a := p
+	for w := p; w < z && (isAlnum(s[w]) || s[w] == '-'); w++ {
+		if w+1 < z && (s[w+1] == ' ' || s[w+1] == '\t') {
+			a = w + 1
+			for a < z && (s[a] == ' ' || s[a] == '\t') {
+				a++
+			}
+			break
+		}
+	}
+	if skipValue(s[a:z]) {
+		return -1, -1
+	}
+	return a, z
 }
 
 // valueSpan returns the byte range of the value that starts at s[p] (after
@@ -197,21 +247,27 @@ func skipValue(v string) bool {
 	return onlyMarkers(t)
 }
 
-// isCredKey reports whether a map key names a credential, so that its
-// string values are secrets as a whole.
-func isCredKey(k string) bool {
-	return credKeyLen(strings.TrimRight(k, " \t\"'")) > 0
+// credKeyType returns the marker type of the string values under map key
+// k when k names a credential (they are secrets as a whole), or "".
+func credKeyType(k string) string {
+	k = strings.TrimRight(k, " \t\"'")
+	_, typ := credKey(k)
+	if typ != "" && isAWSSecretKey(k) {
+		typ = TypeAWSKey
+	}
+	return typ
 }
 
 // credString redacts s, a string stored under a credential key: after
 // String, whatever remains apart from a leading scheme word and markers is
-// replaced as one credential.
-func (r *Redactor) credString(s string, c Counts) (string, bool) {
-	s, changed := r.redact(s, c)
+// replaced as one secret of type typ.
+func (r *Redactor) credString(s string, typ string, c Counts) (string, bool) {
+	// "Basic <base64>" under a credential key is the credential itself.
+	s, changed := r.redactMask(s, c, bitBasic)
 	a := skipScheme(s, 0, len(s))
 	if skipValue(s[a:]) {
 		return s, changed
 	}
-	c.inc(TypeCredential)
-	return s[:a] + Marker(TypeCredential), true
+	c.inc(typ)
+	return s[:a] + Marker(typ), true
 }

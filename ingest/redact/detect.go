@@ -159,8 +159,9 @@ func redactJWTs(s string, c Counts) string {
 }
 
 // redactBearer replaces the token after the word "bearer" (any case, not
-// preceded by a word byte) and blanks: 8 or more of [A-Za-z0-9._~+/=-].
-// The word itself is kept.
+// preceded by a word byte) and blanks: 8 or more of [A-Za-z0-9._~+/=-],
+// not a word of fewer than 16 letters only ("the bearer password"). The
+// word itself is kept.
 func redactBearer(s string, c Counts) string {
 	var e editor
 	lo, up := newCursor(s, 'b'), newCursor(s, 'B')
@@ -183,7 +184,7 @@ func redactBearer(s string, c Counts) string {
 		for z < len(s) && isTokenByte(s[z]) {
 			z++
 		}
-		if z-a >= 8 {
+		if z-a >= 8 && (z-a >= 16 || !allLetters(s[a:z])) {
 			e.replace(s, a, z, TypeBearerToken, c)
 			i = z - 1
 		}
@@ -326,4 +327,14 @@ func isLocalByte(b byte) bool {
 
 func isTokenByte(b byte) bool {
 	return isAlnum(b) || strings.IndexByte("._~+/=-", b) >= 0
+}
+
+// allLetters reports whether s holds ASCII letters only.
+func allLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) {
+			return false
+		}
+	}
+	return true
 }

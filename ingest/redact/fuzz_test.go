@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-const allBits = ^uint16(0)
+const allBits = ^uint32(0)
 
 // FuzzString checks, for any input: no panic; String is idempotent and
 // counts nothing the second time; no line or blank-separated field of the

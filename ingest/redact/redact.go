@@ -6,19 +6,28 @@
 // "[REDACTED:<type>]" (the Type constants) and counts the replacements.
 // It recognises, in this order:
 //
-//   - private_key: PEM/PGP private key blocks, BEGIN through END, also with
-//     JSON-escaped newlines (raw JSON lines)
+//   - private_key: PEM/PGP/SSH2 private key blocks of any label and case,
+//     BEGIN through END, also with JSON-escaped newlines (raw JSON lines),
+//     and PuTTY key files
 //   - jwt: eyJ... three-segment JSON Web Tokens
 //   - aws_key: AKIA/ASIA access key ids
 //   - github_token: gh[pousr]_ and github_pat_ tokens
 //   - slack_token: xox[abprs]- tokens and hooks.slack.com webhook URLs
+//   - vendor tokens with a fixed prefix (vendor.go): anthropic_key,
+//     openai_key, stripe_key, google_api_key, sendgrid_key,
+//     huggingface_token, npm_token, gitlab_token, twilio_key,
+//     telegram_bot_token, discord_webhook
 //   - bearer_token: the token after "Bearer " (the word is kept)
-//   - credential (aws_key for AWS secret access keys): the value of
-//     api_key=, password:, "token": "...", Authorization: Basic ... and
-//     similar assignments (the key is kept), and URL passwords
-//     (scheme://user:password@host)
+//   - credential (aws_key, azure_storage_key, session_cookie by key): the
+//     value of api_key=, password:, "token": "...", pwd=, auth:,
+//     AccountKey=, sessionid=, .env lines such as STRIPE_KEY=..., the
+//     whole value of an Authorization: header of any scheme (the scheme
+//     word is kept) and similar assignments (the key is kept), and URL
+//     passwords (scheme://user:password@host)
+//   - basic_auth: "Basic <base64 of user:pass>" anywhere else
 //   - email: e-mail addresses, when Config.Emails is set
-//   - card_number: Luhn-valid 13-19 digit card numbers
+//   - card_number: card numbers with an issuer prefix and length, a valid
+//     Luhn sum, and one consistent separator (see card.go)
 //
 // Self-delimiting secrets go first so that a JWT after "Bearer " or after
 // "token=" becomes one marker, not two. Markers are never matched again:
@@ -39,11 +48,37 @@ const (
 	TypeSlackToken  = "slack_token"  // xox[abprs]- tokens and Slack webhook URLs
 	TypeBearerToken = "bearer_token" // the token after "Bearer "
 	TypeJWT         = "jwt"          // JSON Web Tokens
-	TypePrivateKey  = "private_key"  // PEM / PGP private key blocks
+	TypePrivateKey  = "private_key"  // PEM / PGP / SSH2 private key blocks, PuTTY key files
 	TypeCredential  = "credential"   // values of api_key=, password:, token=, ... and URL passwords
 	TypeCardNumber  = "card_number"  // Luhn-valid payment card numbers
 	TypeEmail       = "email"        // e-mail addresses (Config.Emails)
+
+	TypeGoogleAPIKey     = "google_api_key"     // AIza... Google API keys
+	TypeOpenAIKey        = "openai_key"         // sk-proj-, sk-svcacct-, sk-admin- and legacy sk- keys
+	TypeAnthropicKey     = "anthropic_key"      // sk-ant- keys
+	TypeStripeKey        = "stripe_key"         // sk_/rk_ live and test keys, whsec_ webhook secrets
+	TypeSendGridKey      = "sendgrid_key"       // SG.<id>.<secret> keys
+	TypeHuggingFaceToken = "huggingface_token"  // hf_ tokens
+	TypeNPMToken         = "npm_token"          // npm_ tokens
+	TypeGitLabToken      = "gitlab_token"       // glpat-, gldt-, glrt-, glptt- tokens
+	TypeTwilioKey        = "twilio_key"         // SK API key sids; auth tokens after an AC account sid
+	TypeTelegramToken    = "telegram_bot_token" // <bot id>:AA... bot tokens
+	TypeDiscordWebhook   = "discord_webhook"    // discord.com/api/webhooks/<id>/<token> URLs
+	TypeAzureStorageKey  = "azure_storage_key"  // AccountKey= and SharedAccessKey= values
+	TypeBasicAuth        = "basic_auth"         // "Basic <base64 of user:pass>" outside an Authorization key
+	TypeSessionCookie    = "session_cookie"     // values of session cookies (sessionid=, PHPSESSID=, ...)
 )
+
+// Types returns every marker type, in a fixed order (a new slice).
+func Types() []string {
+	return []string{
+		TypeAWSKey, TypeGitHubToken, TypeSlackToken, TypeBearerToken, TypeJWT, TypePrivateKey,
+		TypeCredential, TypeCardNumber, TypeEmail, TypeGoogleAPIKey, TypeOpenAIKey, TypeAnthropicKey,
+		TypeStripeKey, TypeSendGridKey, TypeHuggingFaceToken, TypeNPMToken, TypeGitLabToken,
+		TypeTwilioKey, TypeTelegramToken, TypeDiscordWebhook, TypeAzureStorageKey, TypeBasicAuth,
+		TypeSessionCookie,
+	}
+}
 
 const (
 	markerPrefix = "[REDACTED:"
@@ -140,7 +175,12 @@ func (r *Redactor) Identifier(identifier string) string {
 
 // redact is String that also reports whether anything was replaced.
 func (r *Redactor) redact(s string, c Counts) (string, bool) {
-	m := r.scan(s)
+	return r.redactMask(s, c, 0)
+}
+
+// redactMask is redact with the detectors whose bits are in off disabled.
+func (r *Redactor) redactMask(s string, c Counts, off uint32) (string, bool) {
+	m := r.scan(s) &^ off
 	if m == 0 {
 		return s, false
 	}
@@ -153,7 +193,7 @@ func (r *Redactor) redact(s string, c Counts) (string, bool) {
 	// interaction must never leave a secret for a second pass to find.
 	// Each change strictly shrinks the unredacted text, so this ends.
 	for i := 0; i < 4; i++ {
-		m = r.scan(out)
+		m = r.scan(out) &^ off
 		if m == 0 {
 			break
 		}
@@ -170,9 +210,12 @@ func (r *Redactor) redact(s string, c Counts) (string, bool) {
 // matters: whole-block and self-delimiting secrets (private keys, JWTs,
 // vendor tokens) go first so that the context-based detectors (bearer,
 // credential assignments) see their markers and leave them alone.
-func (r *Redactor) pass(s string, m uint16, c Counts) string {
+func (r *Redactor) pass(s string, m uint32, c Counts) string {
 	if m&bitPEM != 0 {
 		s = redactPEM(s, c)
+	}
+	if m&bitPuTTY != 0 {
+		s = redactPuTTY(s, c)
 	}
 	if m&bitJWT != 0 {
 		s = redactJWTs(s, c)
@@ -186,6 +229,18 @@ func (r *Redactor) pass(s string, m uint16, c Counts) string {
 	if m&bitSlack != 0 {
 		s = redactSlack(s, c)
 	}
+	if m&(bitVendorDash|bitVendorUnder|bitVendorGoogle) != 0 {
+		s = redactVendor(s, m, c)
+	}
+	if m&bitTwilio != 0 {
+		s = redactTwilio(s, c)
+	}
+	if m&bitTelegram != 0 {
+		s = redactTelegram(s, c)
+	}
+	if m&bitDiscord != 0 {
+		s = redactDiscord(s, c)
+	}
 	if m&bitBearer != 0 {
 		s = redactBearer(s, c)
 	}
@@ -194,6 +249,9 @@ func (r *Redactor) pass(s string, m uint16, c Counts) string {
 	}
 	if m&bitURL != 0 {
 		s = redactURLPasswords(s, c)
+	}
+	if m&bitBasic != 0 {
+		s = redactBasic(s, c)
 	}
 	if m&bitEmail != 0 && r.cfg.Emails {
 		s = redactEmails(s, c)

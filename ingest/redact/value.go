@@ -15,16 +15,17 @@ package redact
 // "true"/"false"/"null" or only markers. This matches what String does to
 // the same pair written as text, `"password": "hunter2"`.
 func (r *Redactor) Value(v any, c Counts) any {
-	if out, changed := r.walk(v, false, c); changed {
+	if out, changed := r.walk(v, "", c); changed {
 		return out
 	}
 	return v
 }
 
-// walk redacts v; cred says v sits under a credential key. changed is
+// walk redacts v; cred is the marker type of the credential key v sits
+// under, "" for none. changed is
 // true only when the returned value must be stored in place of v (a
 // string); containers are modified in place.
-func (r *Redactor) walk(v any, cred bool, c Counts) (any, bool) {
+func (r *Redactor) walk(v any, cred string, c Counts) (any, bool) {
 	switch x := v.(type) {
 	case string:
 		if s, changed := r.str(x, cred, c); changed {
@@ -38,7 +39,7 @@ func (r *Redactor) walk(v any, cred bool, c Counts) (any, bool) {
 		}
 	case map[string]any:
 		for k, e := range x {
-			if y, changed := r.walk(e, cred || isCredKey(k), c); changed {
+			if y, changed := r.walk(e, under(cred, k), c); changed {
 				x[k] = y
 			}
 		}
@@ -50,22 +51,32 @@ func (r *Redactor) walk(v any, cred bool, c Counts) (any, bool) {
 		}
 	case map[string]string:
 		for k, e := range x {
-			if s, changed := r.str(e, cred || isCredKey(k), c); changed {
+			if s, changed := r.str(e, under(cred, k), c); changed {
 				x[k] = s
 			}
 		}
 	case map[string][]string:
 		for k, e := range x {
-			r.walk(e, cred || isCredKey(k), c)
+			r.walk(e, under(cred, k), c)
 		}
 	}
 	return v, false
 }
 
-// str redacts one string, as a credential value when cred is set.
-func (r *Redactor) str(s string, cred bool, c Counts) (string, bool) {
-	if cred {
-		return r.credString(s, c)
+// under returns the credential type for values under key k of a map
+// that itself sits under credential type cred ("" for none).
+func under(cred, k string) string {
+	if cred != "" {
+		return cred
+	}
+	return credKeyType(k)
+}
+
+// str redacts one string, as a credential value of type cred unless cred
+// is "".
+func (r *Redactor) str(s string, cred string, c Counts) (string, bool) {
+	if cred != "" {
+		return r.credString(s, cred, c)
 	}
 	return r.redact(s, c)
 }

@@ -125,7 +125,10 @@ func stamp() time.Time {
 	return t
 }
 
-// Create writes v1 of a new dataset, published. It fails with ErrExists
+// Create writes v1 of a new dataset, published. Every text it stores
+// (case input, expected, tags, provenance, snapshot; p's by, source and
+// note) is redacted first (see redactCanon), and the content hash covers
+// the redacted cases. It fails with ErrExists
 // when the dataset has any version, and when cases is empty or invalid (a
 // change type not in ChangeTypes is invalid).
 func (s *Store) Create(ctx context.Context, name string, cases []Case, p Provenance) (Version, error) {
@@ -136,6 +139,9 @@ func (s *Store) Create(ctx context.Context, name string, cases []Case, p Provena
 		return Version{}, err
 	}
 	cs, err := canonicalize(cases)
+	if err == nil {
+		cs, err = redactCanon(cs)
+	}
 	if err != nil {
 		return Version{}, err
 	}
@@ -156,7 +162,7 @@ func (s *Store) Create(ctx context.Context, name string, cases []Case, p Provena
 
 // Add writes the next version of an existing dataset: the latest published
 // version's cases overlaid with cases (new case ids added, existing ones
-// replaced). A draft is published only by Approve. When the result has the
+// replaced), redacted as Create redacts them. A draft is published only by Approve. When the result has the
 // latest published version's content (or, for a draft, a pending draft's),
 // nothing is written and that version is returned with created false.
 func (s *Store) Add(ctx context.Context, name string, cases []Case, p Provenance, draft bool) (v Version, created bool, err error) {
@@ -167,6 +173,9 @@ func (s *Store) Add(ctx context.Context, name string, cases []Case, p Provenance
 		return Version{}, false, err
 	}
 	add, err := canonicalize(cases)
+	if err == nil {
+		add, err = redactCanon(add)
+	}
 	if err != nil {
 		return Version{}, false, err
 	}
@@ -235,7 +244,7 @@ func (s *Store) ApproveBy(ctx context.Context, name string, number uint32, by st
 	}
 	v.Status = StatusPublished
 	v.PublishedAt = stamp()
-	v.ApprovedBy = by
+	v.ApprovedBy = scrub(by)
 	if v.ApprovedBy == "" {
 		v.ApprovedBy = CurrentUser()
 	}
@@ -261,7 +270,7 @@ func (s *Store) write(ctx context.Context, name string, cs []canonCase, p Proven
 	now := stamp()
 	v := Version{
 		Name: name, Number: last + 1, Hash: hashCanon(cs), Status: status, Cases: len(cs),
-		CreatedAt: now, CreatedBy: p.By, Source: p.Source, Note: p.Note,
+		CreatedAt: now, CreatedBy: scrub(p.By), Source: scrub(p.Source), Note: scrub(p.Note),
 	}
 	if v.CreatedBy == "" {
 		v.CreatedBy = CurrentUser()

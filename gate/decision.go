@@ -42,9 +42,9 @@ type Decision struct {
 // must hold every decision CI acted on, so none is acted on unrecorded.
 func (d *Decision) notStored(err error) {
 	was := d.Verdict
-	d.Stored, d.StoreError = false, err.Error()
+	d.Stored, d.StoreError = false, scrub(err.Error())
 	d.Verdict, d.ExitCode = VerdictError, ExitCode(VerdictError)
-	d.Reasons = append([]string{fmt.Sprintf("decision not stored: the gate evaluated to %s, but gate_decisions refused the decision (%v); a decision gate history does not hold is not acted on", was, err)}, d.Reasons...)
+	d.Reasons = append([]string{fmt.Sprintf("decision not stored: the gate evaluated to %s, but gate_decisions refused the decision (%s); a decision gate history does not hold is not acted on", was, d.StoreError)}, d.Reasons...)
 }
 
 // evaluated reports whether the checks ran (a decision that was evaluated

@@ -111,7 +111,16 @@ func (o Options) optionName(key string) string {
 // Evaluate runs the gate on the evidence ev reads (StoreEvidence for the
 // store). A returned error means reading the evidence failed; every other
 // problem is in the Decision (verdict error or hold) with its reason.
+// Every text of the decision is redacted (see Decision.redact).
 func Evaluate(ctx context.Context, ev Evidence, cfg *Config, in Inputs, opts Options) (*Decision, error) {
+	d, err := evaluate(ctx, ev, cfg, in, opts)
+	if d != nil {
+		d.redact()
+	}
+	return d, err
+}
+
+func evaluate(ctx context.Context, ev Evidence, cfg *Config, in Inputs, opts Options) (*Decision, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -397,13 +406,14 @@ func (d *Decision) errorf(format string, args ...any) *Decision {
 }
 
 // Errored returns a decision with verdict error, for failures before the
-// gate could run (bad config, unknown dataset, rules that don't compile).
+// gate could run (bad config, unknown dataset, rules that don't compile),
+// redacted as Evaluate's are.
 func Errored(cfg *Config, opts Options, err error) *Decision {
 	d := &Decision{DecidedAt: time.Now().UTC().Truncate(time.Millisecond), Commit: opts.Commit, DecidedBy: opts.DecidedBy}
 	if cfg != nil {
 		d.Owner, d.Release, d.Dataset = firstNonEmpty(opts.Owner, cfg.Owner), firstNonEmpty(opts.Release, cfg.Release), cfg.Dataset
 	}
-	return d.errorf("%v", err)
+	return d.errorf("%v", err).redact()
 }
 
 func firstNonEmpty(s ...string) string {

@@ -84,7 +84,8 @@ func Last(ctx context.Context, conn driver.Conn, release, dataset string) (*Deci
 		Dataset string
 		Version uint32
 	}
-	args := []any{clickhouse.Named("release", release)}
+	// Stored releases are redacted (Decision.redact): look the redacted form up.
+	args := []any{clickhouse.Named("release", scrub(release))}
 	if dataset != "" {
 		ref, err := dsref.Parse(dataset)
 		if err != nil {

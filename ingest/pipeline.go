@@ -124,7 +124,8 @@ type Pipeline struct {
 	pos     []linePos // where each row of batch came from
 	sum     Summary
 	started time.Time
-	origins map[string]bool
+	origins map[string]bool   // scrubbed origins (scrubOrigin)
+	seen    map[string]string // origin as given → scrubbed, so each is scrubbed once
 	log     *slog.Logger
 
 	inflight chan writeOutcome // the batch being written in the background
@@ -152,7 +153,7 @@ func NewPipeline(w *Writer, opts Options) (*Pipeline, error) {
 		opts.Source = "envelope"
 	}
 	p := &Pipeline{w: w, opts: opts, red: opts.Redactor, prices: opts.Prices, started: time.Now().UTC(),
-		origins: map[string]bool{}, log: opts.Log}
+		origins: map[string]bool{}, seen: map[string]string{}, log: opts.Log}
 	if p.red == nil {
 		p.red = redact.New(redact.DefaultConfig())
 	}
@@ -203,7 +204,7 @@ func (p *Pipeline) Row(ctx context.Context, origin string, n int, row events.Row
 	if p.dlErr != nil {
 		return p.dlErr
 	}
-	p.origins[origin] = true
+	origin = p.scrubOrigin(origin)
 	reason := p.scope(&row.Tenant)
 	switch {
 	case reason != "":
@@ -275,7 +276,7 @@ func (p *Pipeline) event(ctx context.Context, origin string, n int, raw []byte, 
 	if p.dlErr != nil {
 		return p.dlErr
 	}
-	p.origins[origin] = true
+	origin = p.scrubOrigin(origin)
 	if reason := p.scope(&ev.Tenant); reason != "" {
 		p.reject(origin, n, raw, reason)
 		return nil
@@ -440,6 +441,21 @@ func (p *Pipeline) Close(ctx context.Context) (Summary, error) {
 		return p.sum, nil
 	}
 	return p.sum, p.record(ctx)
+}
+
+// scrubOrigin records where input came from (a file name, a topic, a
+// sender) and returns it redacted (Scrub): an origin is kept in
+// ingest_log.origin and named in errors, the log and dead-letter records,
+// and a file name may hold a secret. Every origin passes here before it
+// is kept anywhere; each distinct one is scrubbed once.
+func (p *Pipeline) scrubOrigin(origin string) string {
+	red, ok := p.seen[origin]
+	if !ok {
+		red = Scrub(p.red, origin, nil)
+		p.seen[origin], p.seen[red] = red, red
+	}
+	p.origins[red] = true
+	return red
 }
 
 // Summary is what the pipeline has done so far.

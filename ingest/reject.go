@@ -32,7 +32,7 @@ func (p *Pipeline) reject(origin string, n int, raw []byte, reason string) {
 // the dead-letter file and the OnReject hook. The first failure of either
 // (dlErr) stops the ingest.
 func (p *Pipeline) keep(origin string, n int, raw []byte, reason string, expired bool) {
-	p.origins[origin] = true
+	origin = p.scrubOrigin(origin)
 	// Reasons are written not to quote input, but some name what the
 	// input named (a repeated key, a store's answer): every one is
 	// scrubbed before it is kept, logged, returned or dead-lettered.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/events"
+	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 	"github.com/evalhouse/evalhouse/internal/chsql"
 )
@@ -48,10 +49,13 @@ type FieldError struct {
 // Error names the field, the value refused (if any) and the problem.
 func (e *FieldError) Error() string {
 	if e.Value != "" {
-		return fmt.Sprintf("incidents: %s %q: %s", e.Field, e.Value, e.Problem)
+		return fmt.Sprintf("incidents: %s %q: %s", e.Field, ingest.Scrub(errRed, e.Value, nil), e.Problem)
 	}
 	return "incidents: " + e.Field + ": " + e.Problem
 }
+
+// errRed redacts what an error quotes.
+var errRed = redact.New(redact.DefaultConfig())
 
 // Severities an incident may have.
 var Severities = []string{"sev1", "sev2", "sev3", "sev4"}
@@ -83,6 +87,9 @@ func New(conn driver.Conn, ds *datasets.Store) *Store {
 }
 
 // Open records a new incident on one or more traces, which must be stored.
+// Its title and owner are redacted (ingest.Scrub) before they are stored
+// or returned; trace ids are identifiers, kept as they are, and an error
+// quotes one only redacted.
 func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, owner string) (Incident, error) {
 	if len(traceIDs) == 0 {
 		return Incident{}, &FieldError{Field: "trace_ids", Problem: "name at least one trace"}
@@ -96,10 +103,10 @@ func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, ow
 	for _, tr := range traceIDs {
 		n, err := events.TraceEventCount(ctx, s.conn, tr)
 		if err != nil {
-			return Incident{}, fmt.Errorf("incidents: look up trace %s: %w", tr, err)
+			return Incident{}, fmt.Errorf("incidents: look up trace %s: %w", s.scrub(tr), err)
 		}
 		if n == 0 {
-			return Incident{}, fmt.Errorf("incidents: trace %s is not in the store", tr)
+			return Incident{}, fmt.Errorf("incidents: trace %s is not in the store", s.scrub(tr))
 		}
 	}
 	var maxN uint64
@@ -107,10 +114,13 @@ func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, ow
 		return Incident{}, fmt.Errorf("incidents: %w", err)
 	}
 	now := s.now()
-	inc := Incident{ID: "INC-" + strconv.FormatUint(maxN+1, 10), Title: title, Severity: severity, Owner: owner,
+	inc := Incident{ID: "INC-" + strconv.FormatUint(maxN+1, 10), Title: s.scrub(title), Severity: severity, Owner: s.scrub(owner),
 		TraceIDs: traceIDs, Status: "open", OpenedAt: now, UpdatedAt: now}
 	return inc, s.save(ctx, inc)
 }
+
+// scrub redacts one text the store keeps or quotes.
+func (s *Store) scrub(text string) string { return ingest.Scrub(s.red, text, nil) }
 
 func (s *Store) save(ctx context.Context, inc Incident) error {
 	err := s.conn.Exec(ctx, stmts.Get("insert"), inc.ID, inc.Title, inc.Severity, inc.Owner, inc.TraceIDs, inc.Status, inc.PromotedTo, inc.OpenedAt, inc.UpdatedAt)
@@ -152,7 +162,9 @@ type PromoteResult struct {
 // Promote turns the incident's runs into fixtures of dataset name, with the
 // expected behaviour expect, as the dataset's next version (a draft with
 // draft set). A run already promoted yields the same fixture, so promoting
-// it again creates no version.
+// it again creates no version. expect and by are redacted (values and
+// keys) before they are stored or returned, as are the run's input and
+// snapshot.
 func (s *Store) Promote(ctx context.Context, id, name string, expect map[string]any, by string, draft bool) (PromoteResult, error) {
 	inc, err := s.Get(ctx, id)
 	if err != nil {
@@ -161,6 +173,11 @@ func (s *Store) Promote(ctx context.Context, id, name string, expect map[string]
 	if len(expect) == 0 {
 		return PromoteResult{}, &FieldError{Field: "expected", Problem: "must describe the expected behaviour (a JSON object)"}
 	}
+	expect, err = s.redactExpect(expect)
+	if err != nil {
+		return PromoteResult{}, err
+	}
+	by = s.scrub(by)
 	var cases []datasets.Case
 	for _, tr := range inc.TraceIDs {
 		c, err := s.fixture(ctx, inc, tr, expect, by)
@@ -188,6 +205,21 @@ func (s *Store) Promote(ctx context.Context, id, name string, expect map[string]
 	return PromoteResult{Incident: inc, Version: v, Created: created, Cases: cases}, nil
 }
 
+// redactExpect returns a redacted copy of expect (the caller's map is not
+// changed).
+func (s *Store) redactExpect(expect map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(expect)
+	if err != nil {
+		return nil, &FieldError{Field: "expected", Problem: "not encodable as JSON"}
+	}
+	var cp map[string]any
+	if err := json.Unmarshal(b, &cp); err != nil {
+		return nil, &FieldError{Field: "expected", Problem: "not a JSON object"}
+	}
+	out, _ := ingest.ScrubValue(s.red, cp, nil).(map[string]any)
+	return out, nil
+}
+
 var nonID = regexp.MustCompile(`[^a-z0-9]+`)
 
 // fixture builds the case for one trace's run.
@@ -198,10 +230,10 @@ func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expec
 	}
 	counts := redact.Counts{}
 	runID, release, task := run.RunID, run.Release, run.Task
-	var in any = s.red.String(run.Input, counts)
+	var in any = ingest.Scrub(s.red, run.Input, counts)
 	var parsed any
 	if json.Unmarshal([]byte(run.Input), &parsed) == nil {
-		in = s.red.Value(parsed, counts)
+		in = ingest.ScrubValue(s.red, parsed, counts)
 	}
 	snap, err := s.snapshot(ctx, traceID, counts)
 	if err != nil {
@@ -246,7 +278,7 @@ func (s *Store) snapshot(ctx context.Context, traceID string, counts redact.Coun
 			"authorization": r.Authorization, "side_effect": r.SideEffect, "idempotency_key": r.IdempotencyKey, "decision": r.Decision,
 			"reason_code": r.ReasonCode, "result": r.Result, "attributes": r.Attributes} {
 			if v != "" {
-				ev[k] = s.red.String(v, counts)
+				ev[k] = ingest.Scrub(s.red, v, counts)
 			}
 		}
 		if r.InputTokens+r.OutputTokens > 0 {

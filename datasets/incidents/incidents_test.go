@@ -37,6 +37,13 @@ func ingestFailedRun(t *testing.T, conn driver.Conn) {
 
 func setup(t *testing.T) (*incidents.Store, *datasets.Store) {
 	t.Helper()
+	is, ds, _ := setupConn(t)
+	return is, ds
+}
+
+// setupConn is setup that also returns the connection, to read tables back.
+func setupConn(t *testing.T) (*incidents.Store, *datasets.Store, driver.Conn) {
+	t.Helper()
 	s := storetest.New(t)
 	ctx := context.Background()
 	if _, err := schema.Migrate(ctx, s.Conn, schema.Options{}, nil); err != nil {
@@ -47,7 +54,7 @@ func setup(t *testing.T) (*incidents.Store, *datasets.Store) {
 	if _, err := ds.Create(ctx, "support-bot", []datasets.Case{{CaseID: "c001", Input: "hi", Expected: map[string]any{"answer": "hello"}}}, datasets.Provenance{By: "t"}); err != nil {
 		t.Fatal(err)
 	}
-	return incidents.New(s.Conn, ds), ds
+	return incidents.New(s.Conn, ds), ds, s.Conn
 }
 
 func TestOpenValidates(t *testing.T) {

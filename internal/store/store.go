@@ -106,18 +106,18 @@ func FromEngine(ctx context.Context, e *chdb.Engine, db string, log *slog.Logger
 func openRemote(ctx context.Context, d DSN) (*Store, error) {
 	opts, err := clickhouse.ParseDSN(d.Raw)
 	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", d, err)
+		return nil, fmt.Errorf("store %s: %w", d, d.maskErr(err))
 	}
 	if opts.DialTimeout == 0 || opts.DialTimeout > 10*time.Second {
 		opts.DialTimeout = 10 * time.Second
 	}
 	conn, err := clickhouse.Open(opts)
 	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", d, err)
+		return nil, fmt.Errorf("store %s: %w", d, d.maskErr(err))
 	}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("store %s unreachable: %w", d, err)
+		return nil, fmt.Errorf("store %s unreachable: %w", d, d.maskErr(err))
 	}
 	db := d.Database
 	if db == "" {

@@ -3,7 +3,6 @@ package datasets
 import (
 	"fmt"
 
-	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 )
 
@@ -13,7 +12,7 @@ var red = redact.New(redact.DefaultConfig())
 
 // scrub redacts one stored text: a provenance field (by, source, note) or
 // a tag.
-func scrub(s string) string { return ingest.Scrub(red, s, nil) }
+func scrub(s string) string { return redact.Scrub(red, s, nil) }
 
 // redactCanon returns cs with every secret in what a stored case carries
 // replaced by a typed marker: input, expected and provenance (values and
@@ -32,12 +31,12 @@ func redactCanon(cs []canonCase) ([]canonCase, error) {
 		if err != nil {
 			return nil, fmt.Errorf("datasets: case %s: %w", cc.CaseID, err)
 		}
-		c.Input = ingest.ScrubValue(red, c.Input, nil)
-		if exp, ok := ingest.ScrubValue(red, c.Expected, nil).(map[string]any); ok {
+		c.Input = redact.ScrubValue(red, c.Input, nil)
+		if exp, ok := redact.ScrubValue(red, c.Expected, nil).(map[string]any); ok {
 			c.Expected = exp
 		}
 		if c.Provenance != nil {
-			if prov, ok := ingest.ScrubValue(red, c.Provenance, nil).(map[string]any); ok {
+			if prov, ok := redact.ScrubValue(red, c.Provenance, nil).(map[string]any); ok {
 				c.Provenance = prov
 			}
 		}

@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 )
 
@@ -10,7 +9,7 @@ import (
 var red = redact.New(redact.DefaultConfig())
 
 // scrub redacts one text of a decision (ingest.Scrub).
-func scrub(s string) string { return ingest.Scrub(red, s, nil) }
+func scrub(s string) string { return redact.Scrub(red, s, nil) }
 
 // redact replaces every secret in the texts a decision carries from its
 // caller or its config, and in what it says about them: commit, owner,

@@ -451,7 +451,7 @@ func (p *Pipeline) Close(ctx context.Context) (Summary, error) {
 func (p *Pipeline) scrubOrigin(origin string) string {
 	red, ok := p.seen[origin]
 	if !ok {
-		red = Scrub(p.red, origin, nil)
+		red = redact.Scrub(p.red, origin, nil)
 		p.seen[origin], p.seen[red] = red, red
 	}
 	p.origins[red] = true

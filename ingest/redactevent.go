@@ -20,11 +20,11 @@ import (
 
 // redactPayloads scrubs an event's free-form values.
 func redactPayloads(r *redact.Redactor, ev *envelope.Event, c redact.Counts) {
-	ev.Input = redactTree(r, ev.Input, c)
-	ev.Output = redactTree(r, ev.Output, c)
-	ev.Args = redactTree(r, ev.Args, c)
+	ev.Input = redact.ScrubValue(r, ev.Input, c)
+	ev.Output = redact.ScrubValue(r, ev.Output, c)
+	ev.Args = redact.ScrubValue(r, ev.Args, c)
 	if ev.Attributes != nil {
-		redactTree(r, ev.Attributes, c)
+		redact.ScrubValue(r, ev.Attributes, c)
 	}
 }
 
@@ -40,7 +40,7 @@ func redactRow(r *redact.Redactor, row *events.Row, c redact.Counts) {
 }
 
 // redactJSONText scrubs a payload stored as text: a JSON object or array
-// is decoded and redacted as the event's value was (redactTree: keys,
+// is decoded and redacted as the event's value was (redact.ScrubValue: keys,
 // identifiers kept), and re-encoded only when something was replaced;
 // any other text is Scrubbed.
 func redactJSONText(r *redact.Redactor, s string, c redact.Counts) string {
@@ -51,7 +51,7 @@ func redactJSONText(r *redact.Redactor, s string, c redact.Counts) string {
 		if dec.Decode(&v) == nil {
 			if _, err := dec.Token(); err == io.EOF {
 				local := redact.Counts{}
-				v = redactTree(r, v, local)
+				v = redact.ScrubValue(r, v, local)
 				if len(local) == 0 {
 					return s
 				}
@@ -60,7 +60,7 @@ func redactJSONText(r *redact.Redactor, s string, c redact.Counts) string {
 			}
 		}
 	}
-	return Scrub(r, s, c)
+	return redact.Scrub(r, s, c)
 }
 
 // redactText scrubs a row's text fields, identifiers excepted (see
@@ -78,7 +78,7 @@ func redactText(r *redact.Redactor, row *events.Row, c redact.Counts) {
 		&row.Evaluator, &row.EvaluatorVersion,
 	} {
 		if *s != "" {
-			*s = Scrub(r, *s, c)
+			*s = redact.Scrub(r, *s, c)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package ingest
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/evalhouse/evalhouse/ingest/redact"
 )
 
 // Rejection is one input a pipeline did not store, as its OnReject hook
@@ -36,7 +38,7 @@ func (p *Pipeline) keep(origin string, n int, raw []byte, reason string, expired
 	// Reasons are written not to quote input, but some name what the
 	// input named (a repeated key, a store's answer): every one is
 	// scrubbed before it is kept, logged, returned or dead-lettered.
-	reason = Scrub(p.red, reason, nil)
+	reason = redact.Scrub(p.red, reason, nil)
 	le := LineError{Origin: origin, Line: n, Reason: reason}
 	if len(p.sum.Errors) < MaxErrors {
 		p.sum.Errors = append(p.sum.Errors, le)
@@ -47,7 +49,7 @@ func (p *Pipeline) keep(origin string, n int, raw []byte, reason string, expired
 	}
 	var red []byte
 	if len(raw) > 0 {
-		red = []byte(Scrub(p.red, string(trimEOL(raw)), nil))
+		red = []byte(redact.Scrub(p.red, string(trimEOL(raw)), nil))
 	}
 	if p.opts.OnReject != nil {
 		err := p.opts.OnReject(Rejection{Origin: origin, Line: n, Reason: reason, Raw: red, Expired: expired})

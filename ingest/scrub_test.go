@@ -122,7 +122,7 @@ func TestScrub(t *testing.T) {
 		{aws1 + ` and \u0041` + aws2[1:], `[REDACTED:aws_key] and [REDACTED:aws_key]`},
 	} {
 		c2 := redact.Counts{}
-		if got := ingest.Scrub(r, c.in, c2); got != c.want {
+		if got := redact.Scrub(r, c.in, c2); got != c.want {
 			t.Errorf("Scrub(%q) = %q, want %q", c.in, got, c.want)
 		}
 		if n := strings.Count(c.want, "[REDACTED:"); c2.Total() != n {
@@ -139,7 +139,7 @@ func FuzzScrub(f *testing.F) {
 	}
 	r := redact.New(redact.DefaultConfig())
 	f.Fuzz(func(t *testing.T, s string) {
-		out := ingest.Scrub(r, s, nil)
+		out := redact.Scrub(r, s, nil)
 		if json.Valid([]byte(s)) && !json.Valid([]byte(out)) {
 			t.Fatalf("Scrub(%q) = %q: no longer valid JSON", s, out)
 		}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/events"
-	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 	"github.com/evalhouse/evalhouse/internal/chsql"
 )
@@ -49,7 +48,7 @@ type FieldError struct {
 // Error names the field, the value refused (if any) and the problem.
 func (e *FieldError) Error() string {
 	if e.Value != "" {
-		return fmt.Sprintf("incidents: %s %q: %s", e.Field, ingest.Scrub(errRed, e.Value, nil), e.Problem)
+		return fmt.Sprintf("incidents: %s %q: %s", e.Field, redact.Scrub(errRed, e.Value, nil), e.Problem)
 	}
 	return "incidents: " + e.Field + ": " + e.Problem
 }
@@ -120,7 +119,7 @@ func (s *Store) Open(ctx context.Context, traceIDs []string, title, severity, ow
 }
 
 // scrub redacts one text the store keeps or quotes.
-func (s *Store) scrub(text string) string { return ingest.Scrub(s.red, text, nil) }
+func (s *Store) scrub(text string) string { return redact.Scrub(s.red, text, nil) }
 
 func (s *Store) save(ctx context.Context, inc Incident) error {
 	err := s.conn.Exec(ctx, stmts.Get("insert"), inc.ID, inc.Title, inc.Severity, inc.Owner, inc.TraceIDs, inc.Status, inc.PromotedTo, inc.OpenedAt, inc.UpdatedAt)
@@ -216,7 +215,7 @@ func (s *Store) redactExpect(expect map[string]any) (map[string]any, error) {
 	if err := json.Unmarshal(b, &cp); err != nil {
 		return nil, &FieldError{Field: "expected", Problem: "not a JSON object"}
 	}
-	out, _ := ingest.ScrubValue(s.red, cp, nil).(map[string]any)
+	out, _ := redact.ScrubValue(s.red, cp, nil).(map[string]any)
 	return out, nil
 }
 
@@ -230,10 +229,10 @@ func (s *Store) fixture(ctx context.Context, inc Incident, traceID string, expec
 	}
 	counts := redact.Counts{}
 	runID, release, task := run.RunID, run.Release, run.Task
-	var in any = ingest.Scrub(s.red, run.Input, counts)
+	var in any = redact.Scrub(s.red, run.Input, counts)
 	var parsed any
 	if json.Unmarshal([]byte(run.Input), &parsed) == nil {
-		in = ingest.ScrubValue(s.red, parsed, counts)
+		in = redact.ScrubValue(s.red, parsed, counts)
 	}
 	snap, err := s.snapshot(ctx, traceID, counts)
 	if err != nil {
@@ -278,7 +277,7 @@ func (s *Store) snapshot(ctx context.Context, traceID string, counts redact.Coun
 			"authorization": r.Authorization, "side_effect": r.SideEffect, "idempotency_key": r.IdempotencyKey, "decision": r.Decision,
 			"reason_code": r.ReasonCode, "result": r.Result, "attributes": r.Attributes} {
 			if v != "" {
-				ev[k] = ingest.Scrub(s.red, v, counts)
+				ev[k] = redact.Scrub(s.red, v, counts)
 			}
 		}
 		if r.InputTokens+r.OutputTokens > 0 {

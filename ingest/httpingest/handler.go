@@ -32,7 +32,7 @@ func New(w *ingest.Writer, cfg Config, log *slog.Logger) *Handler {
 		red = redact.New(redact.DefaultConfig())
 	}
 	refuse := func(w http.ResponseWriter, status int, _ ingest.Format, msg string) {
-		httpbody.WriteJSON(w, status, Response{Error: ingest.Scrub(red, msg, nil)})
+		httpbody.WriteJSON(w, status, Response{Error: redact.Scrub(red, msg, nil)})
 	}
 	return &Handler{cfg: cfg, w: w, log: log, red: red, admit: httpbody.NewAdmission(Formats(),
 		cfg.Limits, "use POST with an NDJSON body", refuse)}
@@ -70,7 +70,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := ingest.NewPipeline(h.w, opts)
 	if err != nil {
-		httpbody.WriteJSON(w, http.StatusInternalServerError, Response{Error: ingest.Scrub(h.red, err.Error(), nil)})
+		httpbody.WriteJSON(w, http.StatusInternalServerError, Response{Error: redact.Scrub(h.red, err.Error(), nil)})
 		return
 	}
 	// Envelope lines are rejected one by one, so an error here is not
@@ -92,7 +92,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) storeFailed(w http.ResponseWriter, sum ingest.Summary, err error) {
-	msg := ingest.Scrub(h.red, err.Error(), nil)
+	msg := redact.Scrub(h.red, err.Error(), nil)
 	h.log.Error("events not stored", "err", msg)
 	w.Header().Set("Retry-After", "5")
 	httpbody.WriteJSON(w, http.StatusServiceUnavailable, Response{Summary: sum,

@@ -176,11 +176,11 @@ func (b *batch) onReject(r ingest.Rejection) error {
 		if err != nil {
 			return fmt.Errorf("kafka: dead letter of %s/%d offset %d: %w", ref.m.Topic, ref.m.Partition, ref.m.Offset, err)
 		}
-		payload = ingest.Scrub(b.red, string(j), nil)
+		payload = redact.Scrub(b.red, string(j), nil)
 	case ref.line > 0:
-		payload = ingest.Scrub(b.red, string(bytes.TrimRight(ref.raw, "\r\n")), nil)
+		payload = redact.Scrub(b.red, string(bytes.TrimRight(ref.raw, "\r\n")), nil)
 	default: // a whole message, as it came
-		payload = ingest.Scrub(b.red, string(ref.raw), nil)
+		payload = redact.Scrub(b.red, string(ref.raw), nil)
 	}
 	b.deadLetter(ref.m, ref.line, r.Reason, payload)
 	if b.atFlush && len(b.dead) > 0 && b.cfg.DeadLetterTopic != "" {
@@ -192,7 +192,7 @@ func (b *batch) onReject(r ingest.Rejection) error {
 // rejectMessage dead-letters a whole message the pipeline never saw; the
 // pipeline counts it, so that the batch's ingest_log row does.
 func (b *batch) rejectMessage(m kafka.Message, reason string) {
-	b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), b.ref(lineRef{m: m, raw: m.Value}), ingest.Scrub(b.red, reason, nil))
+	b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), b.ref(lineRef{m: m, raw: m.Value}), redact.Scrub(b.red, reason, nil))
 }
 
 // rejectParts counts the parts a decoder dropped, one error each, and
@@ -212,18 +212,18 @@ func (b *batch) rejectParts(m kafka.Message, format string, rs []ingest.PartErro
 		// Counted by the pipeline (and so in ingest_log), one each, at
 		// line 0, which onReject leaves alone: the message is
 		// dead-lettered once, below.
-		b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), 0, ingest.Scrub(b.red, why, nil))
-		b.addError(m, r.Pos, ingest.Scrub(b.red, why, nil))
+		b.p.Reject(m.Topic+"/"+strconv.Itoa(m.Partition), 0, redact.Scrub(b.red, why, nil))
+		b.addError(m, r.Pos, redact.Scrub(b.red, why, nil))
 	}
 	if len(rs) > 5 {
 		reason.WriteString("; …")
 	}
-	b.send(m, 0, ingest.Scrub(b.red, reason.String(), nil), ingest.Scrub(b.red, string(m.Value), nil))
+	b.send(m, 0, redact.Scrub(b.red, reason.String(), nil), redact.Scrub(b.red, string(m.Value), nil))
 }
 
 // deadLetter records one rejection; payload is already redacted.
 func (b *batch) deadLetter(m kafka.Message, line int, reason, payload string) {
-	reason = ingest.Scrub(b.red, reason, nil)
+	reason = redact.Scrub(b.red, reason, nil)
 	b.addError(m, line, reason)
 	b.send(m, line, reason, payload)
 }
@@ -263,7 +263,7 @@ func (b *batch) send(m kafka.Message, line int, reason, payload string) {
 	}
 	var key []byte
 	if len(m.Key) > 0 {
-		key = []byte(ingest.Scrub(b.red, string(m.Key), nil))
+		key = []byte(redact.Scrub(b.red, string(m.Key), nil))
 	}
 	b.dead = append(b.dead, deadRecord{msg: kafka.Message{Key: key, Value: []byte(payload), Headers: h}, partition: m.Partition, offset: m.Offset})
 }

@@ -162,7 +162,7 @@ func rejectMessage(sum ingest.Summary) string {
 }
 
 func (h *Handler) storeFailed(w http.ResponseWriter, f ingest.Format, err error) {
-	h.log.Error("otlp spans not stored", "err", ingest.Scrub(h.red, err.Error(), nil))
+	h.log.Error("otlp spans not stored", "err", redact.Scrub(h.red, err.Error(), nil))
 	h.admit.StoreFailed(w, f, err)
 }
 
@@ -182,7 +182,7 @@ func (h *Handler) refuse(w http.ResponseWriter, status int, f ingest.Format, msg
 // fail answers with a google.rpc.Status body, its message scrubbed
 // (ingest.Scrub: a decoder's error may name what the body held).
 func (h *Handler) fail(w http.ResponseWriter, enc encoding, httpCode int, code int32, msg string) {
-	write(w, enc, httpCode, &status.Status{Code: code, Message: ingest.Scrub(h.red, msg, nil)})
+	write(w, enc, httpCode, &status.Status{Code: code, Message: redact.Scrub(h.red, msg, nil)})
 }
 
 func write(w http.ResponseWriter, enc encoding, code int, m proto.Message) {

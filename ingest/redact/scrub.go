@@ -1,12 +1,10 @@
-package ingest
+package redact
 
 import (
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/evalhouse/evalhouse/ingest/redact"
 )
 
 // Scrub returns s with every secret replaced, as r.String does, and also
@@ -19,7 +17,7 @@ import (
 // JSON. Counts are added to c (nil skips counting), each secret once.
 // Every text evalhouse keeps or prints from input goes through Scrub:
 // stored values, keys, raw dead-letter lines and error reasons.
-func Scrub(r *redact.Redactor, s string, c redact.Counts) string {
+func Scrub(r *Redactor, s string, c Counts) string {
 	out := r.String(s, c)
 	if !strings.ContainsAny(out, `%\`) {
 		return out
@@ -28,7 +26,7 @@ func Scrub(r *redact.Redactor, s string, c redact.Counts) string {
 	if dec == out {
 		return out
 	}
-	hidden := redact.Counts{}
+	hidden := Counts{}
 	red := r.String(dec, hidden)
 	if red == dec {
 		return out
@@ -134,14 +132,14 @@ func safeRune(r rune) bool {
 	return r >= 0x20 && r != '"' && r != '\\' && r != 0x7f && utf8.ValidRune(r)
 }
 
-// redactTree redacts a decoded free-form value (input, output, args,
+// ScrubValue redacts a decoded free-form value (input, output, args,
 // attributes) in place where it can and returns it: its string values as
 // r.Value does (credential keys included), then what hides behind escapes
 // (Scrub), and its keys (redactKeys). A string under an identifier key
 // (isIDKey: span_id, trace_id, idempotency_key, …) is an identifier: it is
 // never rewritten for a card-like number, only for a secret that
 // r.Identifier finds in it.
-func redactTree(r *redact.Redactor, v any, c redact.Counts) any {
+func ScrubValue(r *Redactor, v any, c Counts) any {
 	var ids []idSlot
 	collectIDs(v, &ids)
 	v = r.Value(v, c)
@@ -201,7 +199,7 @@ func isIDKey(k string) bool {
 
 // scrubTree applies Scrub to the strings of v that may hide a secret
 // behind escapes, and redactKeys to every object's keys.
-func scrubTree(r *redact.Redactor, v any, c redact.Counts) any {
+func scrubTree(r *Redactor, v any, c Counts) any {
 	switch x := v.(type) {
 	case string:
 		if strings.ContainsAny(x, `%\`) {
@@ -230,7 +228,7 @@ func scrubTree(r *redact.Redactor, v any, c redact.Counts) any {
 // number skipped if m already holds that key, so that no two keys of one
 // object collide, nor a renamed key with a kept one. Each secret is
 // counted once in c.
-func redactKeys(r *redact.Redactor, m map[string]any, c redact.Counts) {
+func redactKeys(r *Redactor, m map[string]any, c Counts) {
 	type move struct{ from, to string }
 	var moves []move
 	for k := range m {
@@ -261,7 +259,7 @@ func redactKeys(r *redact.Redactor, m map[string]any, c redact.Counts) {
 }
 
 // markerOpen is how every redaction marker starts, "[REDACTED:".
-var markerOpen = strings.TrimSuffix(redact.Marker(""), "]")
+var markerOpen = strings.TrimSuffix(Marker(""), "]")
 
 // numberMarker adds "#n" inside the last marker of s; s without a marker
 // gets "#n" at its end.

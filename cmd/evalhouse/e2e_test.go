@@ -99,13 +99,24 @@ func storeFlag(t *testing.T) (string, string) {
 func background(t *testing.T, args ...string) (*syncLines, <-chan string, context.CancelFunc) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	lines := &syncLines{}
 	done := make(chan string, 1)
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		out, _ := runCtx(t, ctx, nil, lines, args...)
 		done <- out
 	}()
+	// The engine is the process's: a test that ends (or fails) before the
+	// command has stopped must not leave it to the next test.
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-exited:
+		case <-time.After(60 * time.Second):
+			t.Errorf("%v did not stop within 60 s of its test's end", args)
+		}
+	})
 	return lines, done, cancel
 }
 

@@ -15,7 +15,7 @@ import (
 func TestServeQueryTimeout(t *testing.T) {
 	store, _ := storeFlag(t)
 	key := createKey(t, store, "--role", "read", "--name", "analyst")
-	lines, _, _ := background(t, store, "serve", "--listen", "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0", "--query-timeout", "1s")
+	lines, done, cancel := background(t, store, "serve", "--listen", "127.0.0.1:0", "--clickhouse-listen", "127.0.0.1:0", "--query-timeout", "1s")
 	ch := lines.waitFor(t, regexp.MustCompile(`ClickHouse HTTP interface .* on (http://\S+)`))
 	start := time.Now()
 	ch = strings.Replace(ch, "http://", "http://analyst:"+key+"@", 1) // the key as basic auth's password
@@ -36,5 +36,13 @@ func TestServeQueryTimeout(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != "1" {
 		t.Fatalf("after the timeout: %d %q", resp.StatusCode, body)
+	}
+	// The engine is the process's: the next test opens its own only once
+	// serve has closed this one.
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
 	}
 }

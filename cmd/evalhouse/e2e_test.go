@@ -137,16 +137,23 @@ func countLines(t *testing.T, path string) int {
 // sqlCount runs `evalhouse sql --format tsv` and parses the single number.
 func sqlCount(t *testing.T, store, q string) int {
 	t.Helper()
+	out := sqlText(t, store, q)
+	n, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil {
+		t.Fatalf("sql %q: %q", q, out)
+	}
+	return n
+}
+
+// sqlText runs `evalhouse sql --format tsv` and returns its last line.
+func sqlText(t *testing.T, store, q string) string {
+	t.Helper()
 	out, code := run(t, nil, store, "sql", "--format", "tsv", q)
 	if code != 0 {
 		t.Fatalf("sql %q: exit %d\n%s", q, code, out)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	n, err := strconv.Atoi(strings.TrimSpace(lines[len(lines)-1]))
-	if err != nil {
-		t.Fatalf("sql %q: %q", q, out)
-	}
-	return n
+	return lines[len(lines)-1]
 }
 
 func TestHelpListsSubcommands(t *testing.T) {

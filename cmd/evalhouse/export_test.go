@@ -71,6 +71,17 @@ func TestExportFilters(t *testing.T) {
 		t.Fatalf("ingest: exit %d\n%s", code, out)
 	}
 	dir := t.TempDir()
+	// A half-hour window inside the (restamped) data, so the time filter
+	// is checked on rows it keeps and rows it drops, on any date.
+	first, err := time.Parse("2006-01-02 15:04:05", strings.TrimSpace(sqlText(t, store, "SELECT toString(toStartOfHour(min(ts))) FROM agent_events")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	since, until := first.Add(30*time.Minute), first.Add(time.Hour+500*time.Millisecond)
+	window := "ts >= '" + since.Format("2006-01-02 15:04:05") + "' AND ts < '" + until.Format("2006-01-02 15:04:05.000") + "'"
+	if n := sqlCount(t, store, "SELECT count() FROM agent_events WHERE "+window); n == 0 || n == sqlCount(t, store, "SELECT count() FROM agent_events") {
+		t.Fatalf("the window %s keeps %d rows: want some, not all", window, n)
+	}
 	for _, c := range []struct {
 		args []string
 		q    string
@@ -78,8 +89,7 @@ func TestExportFilters(t *testing.T) {
 		{[]string{"--release", "2.4.0"}, "release = '2.4.0'"},
 		{[]string{"--tenant", "acme", "--environment", "staging"}, "tenant = 'acme' AND environment = 'staging'"},
 		{[]string{"--tenant", "nobody"}, "0"},
-		{[]string{"--since", "2026-11-21T09:00:00Z", "--until", "2026-11-21T09:30:00.5Z"},
-			"ts >= '2026-11-21 09:00:00' AND ts < '2026-11-21 09:30:00.5'"},
+		{[]string{"--since", since.Format(time.RFC3339), "--until", until.Format(time.RFC3339Nano)}, window},
 		{[]string{"--since", "100000d"}, "1"},
 		{[]string{"--until", "1h"}, "ts < now64(6) - INTERVAL 1 HOUR"},
 	} {

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/evalhouse/evalhouse/internal/nettest"
 )
 
 // `evalhouse sql` promises read-only: the attacks of issue 9 each fail,
@@ -17,23 +17,7 @@ func TestSQLIsReadOnlyByTheEngine(t *testing.T) {
 	if out, code := run(t, nil, store, "migrate"); code != 0 {
 		t.Fatalf("migrate: exit %d\n%s", code, out)
 	}
-	var hits atomic.Int64
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			hits.Add(1)
-			c.Close()
-		}
-	}()
-	addr := ln.Addr().String()
+	addr, hits := nettest.Witness(t) // counts any connection a statement makes
 	outfile := filepath.Join(t.TempDir(), "out.tsv")
 	for _, q := range []string{
 		"SELECT 1 /* ' */; DROP TABLE ingest_log",
@@ -58,7 +42,7 @@ func TestSQLIsReadOnlyByTheEngine(t *testing.T) {
 	if _, err := os.Stat(outfile); err == nil {
 		t.Error("a host file was written")
 	}
-	if n := hits.Load(); n != 0 {
+	if n := hits(); n != 0 {
 		t.Errorf("%d network connections were made", n)
 	}
 	if n := sqlCount(t, store, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'ingest_log'"); n != 1 {

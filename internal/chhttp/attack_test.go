@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalhouse/evalhouse/internal/nettest"
 	"github.com/evalhouse/evalhouse/internal/store"
 	"github.com/evalhouse/evalhouse/internal/storetest"
 )
@@ -131,23 +131,7 @@ func TestAttacksAreRefused(t *testing.T) {
 // read-only connection too).
 func TestNetworkTableFunctionsMakeNoRequest(t *testing.T) {
 	v := newVictim(t)
-	var hits atomic.Int64
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			hits.Add(1)
-			c.Close()
-		}
-	}()
-	addr := ln.Addr().String()
+	addr, hits := nettest.Witness(t) // counts any connection a statement makes
 	sess := url.Values{"session_id": {"net"}}
 	for _, q := range []string{
 		"SELECT * FROM url('http://" + addr + "/x', CSV, 'a String')",
@@ -174,7 +158,7 @@ func TestNetworkTableFunctionsMakeNoRequest(t *testing.T) {
 			t.Errorf("INSERT … %s by an ingest key: %q", q, out)
 		}
 	}
-	if n := hits.Load(); n != 0 {
+	if n := hits(); n != 0 {
 		t.Fatalf("%d connections reached the listener", n)
 	}
 	v.intact(t)

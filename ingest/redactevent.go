@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	"github.com/evalhouse/evalhouse/events"
@@ -63,25 +64,79 @@ func redactJSONText(r *redact.Redactor, s string, c redact.Counts) string {
 	return redact.Scrub(r, s, c)
 }
 
-// redactText scrubs a row's text fields, identifiers excepted (see
-// secretInIdentifier).
+// redactText scrubs a row's text: every string, list of strings and map
+// key the row holds, but for its identifiers (see secretInIdentifier), its
+// kind (validated, one of a few) and its payloads (redactPayloads,
+// redactJSONText). The fields are found by reflection once (textFields), so
+// a column added to events.Row is scrubbed without being listed here.
 func redactText(r *redact.Redactor, row *events.Row, c redact.Counts) {
-	for _, s := range []*string{
-		&row.Tenant, &row.Environment, &row.Release, &row.Status,
-		&row.Actor, &row.Task, &row.StopReason,
-		&row.Model, &row.PromptVersion, &row.InputRef, &row.OutputStatus,
-		&row.Tool, &row.Authorization, &row.SideEffect,
-		&row.AccessDecision,
-		&row.Op, &row.RetentionClass, &row.PolicyBasis,
-		&row.PolicyVersion, &row.Decision, &row.ReasonCode, &row.Enforcement,
-		&row.ApproverRole, &row.Action, &row.Result,
-		&row.Evaluator, &row.EvaluatorVersion,
-	} {
-		if *s != "" {
-			*s = redact.Scrub(r, *s, c)
+	v := reflect.ValueOf(row).Elem()
+	for _, i := range textFields.strings {
+		if s := v.Field(i); s.Len() > 0 {
+			s.SetString(redact.Scrub(r, s.String(), c))
+		}
+	}
+	for _, i := range textFields.lists {
+		for j, s := range v.Field(i).Interface().([]string) {
+			if s != "" {
+				v.Field(i).Index(j).SetString(redact.Scrub(r, s, c))
+			}
+		}
+	}
+	// A map's keys are names (redaction_counts' marker types): a key that
+	// holds a secret is replaced by its marker, its count kept.
+	for _, i := range textFields.maps {
+		m := v.Field(i)
+		for _, k := range m.MapKeys() {
+			red := redact.Scrub(r, k.String(), c)
+			if red == k.String() {
+				continue
+			}
+			rk := reflect.ValueOf(red).Convert(k.Type())
+			old := m.MapIndex(k)
+			if prev := m.MapIndex(rk); prev.IsValid() {
+				old = reflect.ValueOf(uint64(prev.Uint() + old.Uint())).Convert(old.Type())
+			}
+			m.SetMapIndex(k, reflect.Value{})
+			m.SetMapIndex(rk, old)
 		}
 	}
 }
+
+// textFields are events.Row's field indexes redactText scrubs, and the
+// identifiers secretInIdentifier checks.
+var textFields = func() (f struct{ strings, lists, maps, ids, idLists []int }) {
+	ids := map[string]bool{
+		"event_id": true, "trace_id": true, "span_id": true, "parent_span_id": true, "run_id": true,
+		"case_id": true, "dataset": true, "idempotency_key": true,
+		"source_ids": true, "read_ids": true, "write_ids": true,
+	}
+	skip := map[string]bool{"kind": true, "input": true, "output": true, "args": true, "attributes": true}
+	t := reflect.TypeFor[events.Row]()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		col := sf.Tag.Get("ch")
+		if skip[col] {
+			continue
+		}
+		switch k := sf.Type.Kind(); {
+		case k == reflect.String && ids[col]:
+			f.ids = append(f.ids, i)
+		case k == reflect.String:
+			f.strings = append(f.strings, i)
+		case k == reflect.Slice && sf.Type.Elem().Kind() == reflect.String && ids[col]:
+			f.idLists = append(f.idLists, i)
+		case k == reflect.Slice && sf.Type.Elem().Kind() == reflect.String:
+			f.lists = append(f.lists, i)
+		case k == reflect.Map && sf.Type.Key().Kind() == reflect.String:
+			if sf.Type.Elem().Kind() != reflect.Uint32 {
+				panic("ingest: redactText cannot merge the counts of " + sf.Name)
+			}
+			f.maps = append(f.maps, i)
+		}
+	}
+	return f
+}()
 
 // secretInIdentifier returns why row must be rejected if one of its
 // identifiers holds a secret, or "". Identifiers are never rewritten by
@@ -89,25 +144,17 @@ func redactText(r *redact.Redactor, row *events.Row, c redact.Counts) {
 // it); an event whose identifier is itself a secret is rejected instead,
 // the field and the kind of secret named, the value never quoted.
 func secretInIdentifier(r *redact.Redactor, row *events.Row) string {
-	for _, f := range []struct {
-		name string
-		v    string
-	}{
-		{"event_id", row.EventID}, {"trace_id", row.TraceID}, {"span_id", row.SpanID},
-		{"parent_span_id", row.ParentSpanID}, {"run_id", row.RunID}, {"case_id", row.CaseID},
-		{"dataset", row.Dataset}, {"idempotency_key", row.IdempotencyKey},
-	} {
-		if typ := r.Identifier(f.v); typ != "" {
-			return identifierReason(f.name, typ)
+	v := reflect.ValueOf(row).Elem()
+	t := v.Type()
+	for _, i := range textFields.ids {
+		if typ := r.Identifier(v.Field(i).String()); typ != "" {
+			return identifierReason(t.Field(i).Tag.Get("ch"), typ)
 		}
 	}
-	for _, l := range []struct {
-		name string
-		ids  []string
-	}{{"source_ids", row.SourceIDs}, {"read_ids", row.ReadIDs}, {"write_ids", row.WriteIDs}} {
-		for i, id := range l.ids {
+	for _, i := range textFields.idLists {
+		for j, id := range v.Field(i).Interface().([]string) {
 			if typ := r.Identifier(id); typ != "" {
-				return identifierReason(fmt.Sprintf("%s[%d]", l.name, i), typ)
+				return identifierReason(fmt.Sprintf("%s[%d]", t.Field(i).Tag.Get("ch"), j), typ)
 			}
 		}
 	}

@@ -116,8 +116,12 @@ func TestScrub(t *testing.T) {
 		{`https://x.example/?k=%41` + aws1[1:] + `&y=%2F`, `https://x.example/?k=[REDACTED:aws_key]&y=/`},
 		{`double %2541` + aws1[1:], `double [REDACTED:aws_key]`},
 		{`a surrogate pair \ud83d\ude00 and \u0067hp_` + gh1[4:], "a surrogate pair \U0001F600 and [REDACTED:github_token]"},
-		// Escapes that would change a JSON line's structure stay escaped.
-		{`{"k":"\u0022 %22 \\u0041` + aws1[1:] + `"}`, `{"k":"\u0022 %22 \\u0041` + aws1[1:] + `"}`},
+		// Escapes that would change a JSON line's structure stay escaped; a
+		// secret escaped twice inside a JSON string is found, the string
+		// quoted again.
+		{`{"k":"\u0022 %22 \\u0041` + aws1[1:] + `"}`, `{"k":"\" %22 [REDACTED:aws_key]"}`},
+		{`{"k":"a\nSTRIPE_KEY=N5VqXhc3ivRIAVF4jCDMi9xE\n"} open`, `{"k":"a\nSTRIPE_KEY=[REDACTED:credential]\n"} open`},
+		{`{"unterminated":"Authorization: Digest username=\"bob\", response=\"gygNODUs0eEdDYz0ODoX2Wgm1Frn9x\"`, `{"unterminated":"Authorization: Digest [REDACTED:credential]`},
 		{`nothing hidden: \u0041BC %41BC`, `nothing hidden: \u0041BC %41BC`},
 		{aws1 + ` and \u0041` + aws2[1:], `[REDACTED:aws_key] and [REDACTED:aws_key]`},
 	} {

@@ -26,6 +26,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/evalhouse/evalhouse/ingest/redact"
 	"github.com/evalhouse/evalhouse/internal/auth"
 	"github.com/evalhouse/evalhouse/internal/chsql"
 )
@@ -90,13 +91,19 @@ type Spec struct {
 	CreatedBy string
 }
 
+// red scrubs the free text a key row keeps (created_by, revoked_by) and
+// finds secrets in its identifiers (name, tenant), which are refused.
+var red = redact.New(redact.DefaultConfig())
+
 var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // Validate reports what is wrong with s, naming the flag-like field.
 func (s Spec) Validate() error {
 	var errs []error
 	if s.Name != "" && !nameRe.MatchString(s.Name) {
-		errs = append(errs, fmt.Errorf("name %q: letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)", s.Name))
+		errs = append(errs, fmt.Errorf("name %q: letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit)", redact.Scrub(red, s.Name, nil)))
+	} else if typ := red.Identifier(s.Name); typ != "" {
+		errs = append(errs, fmt.Errorf("name: holds a secret (%s); a key's name is shown in lists, logs and decisions", typ))
 	}
 	if !s.Role.Valid() {
 		errs = append(errs, fmt.Errorf("role %q: want one of ingest, read, gate, admin", s.Role))
@@ -104,6 +111,9 @@ func (s Spec) Validate() error {
 	if s.Tenant != "" {
 		if s.Role == auth.RoleAdmin {
 			errs = append(errs, errors.New("tenant: an admin key cannot be tenant-scoped (admin may do everything); use role ingest, read or gate"))
+		}
+		if typ := red.Identifier(s.Tenant); typ != "" {
+			errs = append(errs, fmt.Errorf("tenant: holds a secret (%s)", typ))
 		}
 		if len(s.Tenant) > 128 || strings.IndexFunc(s.Tenant, unicode.IsControl) >= 0 || strings.TrimSpace(s.Tenant) != s.Tenant {
 			errs = append(errs, errors.New("tenant: at most 128 characters, no control characters or surrounding spaces"))
@@ -170,7 +180,7 @@ func (s *Store) Add(ctx context.Context, spec Spec, secret string) (Key, error) 
 		return Key{}, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	k := Key{Name: spec.Name, Role: spec.Role, Tenant: spec.Tenant, Created: now, CreatedBy: spec.CreatedBy}
+	k := Key{Name: spec.Name, Role: spec.Role, Tenant: spec.Tenant, Created: now, CreatedBy: redact.Scrub(red, spec.CreatedBy, nil)}
 	b, err := s.conn.PrepareBatch(ctx, stmts.Get("insert_key"))
 	if err != nil {
 		return Key{}, fmt.Errorf("keys: create %s: %w", k.Name, err)
@@ -245,7 +255,7 @@ func (s *Store) Revoke(ctx context.Context, name, by string) (Key, error) {
 	if !k.Live() {
 		return k, fmt.Errorf("%w: %s (at %s)", ErrRevoked, name, k.Revoked.Format(time.RFC3339))
 	}
-	err = s.conn.Exec(ctx, stmts.Get("revoke_key"), clickhouse.Named("name", name), clickhouse.Named("by", by),
+	err = s.conn.Exec(ctx, stmts.Get("revoke_key"), clickhouse.Named("name", name), clickhouse.Named("by", redact.Scrub(red, by, nil)),
 		clickhouse.Named("version", uint64(s.now().UnixMicro())))
 	if err != nil {
 		return Key{}, fmt.Errorf("keys: revoke %s: %w", name, err)

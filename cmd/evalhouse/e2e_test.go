@@ -80,7 +80,7 @@ func runCtx(t *testing.T, ctx context.Context, stdin io.Reader, out io.Writer, a
 	if err == nil {
 		return buf.String(), 0
 	}
-	buf.WriteString("evalhouse: " + err.Error() + "\n")
+	buf.WriteString(errorLine(err))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return buf.String(), ee.code

@@ -8,6 +8,7 @@ import (
 
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/datasets/incidents"
+	"github.com/evalhouse/evalhouse/ingest/redact"
 	"github.com/evalhouse/evalhouse/internal/chdb"
 )
 
@@ -36,13 +37,32 @@ func gateFlag(key string) string {
 }
 
 // cliError is err in the command line's terms: a field error names the flag
-// that sets the field, and errors a command can fix say which. The result
-// wraps err (errors.Is and errors.As, the exit code, still see it); any
-// other error is returned as it is.
+// that sets the field, and errors a command can fix say which; and its text
+// is scrubbed (printed, below), since an error may quote what a user
+// typed or a file held. The result wraps err (errors.Is and errors.As, the
+// exit code, still see it); an error with nothing to change is returned as
+// it is.
 func cliError(err error) error {
 	if err == nil {
 		return nil
 	}
+	msg := reword(err)
+	if red := printed(msg); red != err.Error() {
+		return &cliErr{msg: red, err: err}
+	}
+	return err
+}
+
+// printRedactor scrubs what the command prints that it did not store:
+// errors and log records (every stored text was scrubbed when it was
+// stored, by its owner).
+var printRedactor = redact.New(redact.DefaultConfig())
+
+// printed is s as the command line may print it.
+func printed(s string) string { return redact.Scrub(printRedactor, s, nil) }
+
+// reword is err's text in the command line's terms.
+func reword(err error) string {
 	var fe *incidents.FieldError
 	if errors.As(err, &fe) {
 		if flag, ok := incidentFlags[fe.Field]; ok {
@@ -50,7 +70,7 @@ func cliError(err error) error {
 			if fe.Value != "" {
 				msg += fmt.Sprintf(" %q", fe.Value)
 			}
-			return &cliErr{msg: msg + ": " + fe.Problem, err: err}
+			return msg + ": " + fe.Problem
 		}
 	}
 	var hint string
@@ -61,10 +81,8 @@ func cliError(err error) error {
 		hint = " (evalhouse dataset add NAME --from FILE --draft)"
 	case errors.Is(err, chdb.ErrInUse):
 		hint = " (stop that process, or reach its store with --store http://ADDR from its `serve --clickhouse-listen ADDR`)"
-	default:
-		return err
 	}
-	return &cliErr{msg: err.Error() + hint, err: err}
+	return err.Error() + hint
 }
 
 // cliErr is an error reworded for the command line; it unwraps to the

@@ -34,13 +34,17 @@ func main() {
 	if err == nil {
 		return
 	}
-	fmt.Fprintln(os.Stderr, "evalhouse:", err)
+	fmt.Fprint(os.Stderr, errorLine(err))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		os.Exit(ee.code)
 	}
 	os.Exit(exitFailed)
 }
+
+// errorLine is how the command prints the error it ends with: scrubbed,
+// for cobra's own errors (a flag's value) are not a command's (cliError).
+func errorLine(err error) string { return "evalhouse: " + printed(err.Error()) + "\n" }
 
 func newRoot() *cobra.Command {
 	a := &app{}
@@ -79,7 +83,7 @@ Start here:
 			if err := lvl.UnmarshalText([]byte(a.logLevel)); err != nil {
 				return fmt.Errorf("--log-level %q: want debug, info, warn or error", a.logLevel)
 			}
-			a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+			a.log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lvl, ReplaceAttr: scrubAttr}))
 			return nil
 		},
 	}
@@ -93,6 +97,25 @@ Start here:
 		a.evalCmd(), a.gateCmd(), a.incidentCmd(), a.datasetCmd(), a.rulesCmd(), a.exportCmd(), a.keysCmd())
 	rewordErrors(root)
 	return root
+}
+
+// scrubAttr passes every text a log record holds (its message, string
+// values, errors) through the redactor: a library may log what it was sent.
+func scrubAttr(_ []string, a slog.Attr) slog.Attr {
+	switch v := a.Value; {
+	case v.Kind() == slog.KindString:
+		if red := printed(v.String()); red != v.String() {
+			a.Value = slog.StringValue(red)
+		}
+	case v.Kind() == slog.KindAny:
+		switch x := v.Any().(type) {
+		case error:
+			a.Value = slog.StringValue(printed(x.Error()))
+		case fmt.Stringer:
+			a.Value = slog.StringValue(printed(x.String()))
+		}
+	}
+	return a
 }
 
 // open connects to the store the flags name.

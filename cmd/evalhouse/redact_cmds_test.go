@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,3 +83,28 @@ func TestDatasetIncidentGateCommandsRedact(t *testing.T) {
 		}
 	}
 }
+
+// What the command prints that no owner stored is scrubbed on the way out:
+// an error quoting a flag's value (cobra's own, before any command runs),
+// and a log record quoting what a library was sent.
+func TestPrintedErrorsAndLogsAreScrubbed(t *testing.T) {
+	tok := "ghp_Printed0Error1And2Log3abcdefghijklmn"
+	out, code := run(t, nil, "--log-level", tok, "report", "summary")
+	if code == 0 || strings.Contains(out, tok) || !strings.Contains(out, "[REDACTED:github_token]") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	out, _ = run(t, nil, "ingest", "--batch-size", tok)
+	if strings.Contains(out, tok) {
+		t.Errorf("a refused flag value is quoted:\n%s", out)
+	}
+	var b strings.Builder
+	log := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{ReplaceAttr: scrubAttr}))
+	log.Warn("sent "+tok, "value", tok, "err", errors.New("refused "+tok), "addr", stringer(tok))
+	if strings.Contains(b.String(), tok) || strings.Count(b.String(), "[REDACTED:github_token]") != 4 {
+		t.Errorf("log record:\n%s", b.String())
+	}
+}
+
+type stringer string
+
+func (s stringer) String() string { return string(s) }

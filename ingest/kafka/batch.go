@@ -255,7 +255,7 @@ func (b *batch) send(m kafka.Message, line int, reason, payload string) {
 	}
 	for _, oh := range m.Headers {
 		if strings.EqualFold(oh.Key, "content-type") && line == 0 {
-			h = append(h, kafka.Header{Key: "content-type", Value: oh.Value})
+			h = append(h, kafka.Header{Key: "content-type", Value: []byte(redact.Scrub(b.red, string(oh.Value), nil))})
 		}
 	}
 	if line > 0 {

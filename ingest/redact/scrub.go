@@ -11,30 +11,38 @@ import (
 // the secrets s hides behind escapes: JSON escapes (\u0041KIA…, \/) and URL
 // percent-encoding (%41KIA…, a token in an encoded query string). When the
 // decoded form of s holds a secret its visible form does not, the result is
-// the decoded form, redacted; otherwise it is r.String(s). Only escapes
+// the decoded form, redacted; otherwise it is r.String(s). Inside quoted
+// strings (a raw JSON line, an error's %q), every escape is decoded, and a
+// string whose decoded text holds a secret is quoted again, redacted
+// (scrubLiterals). Only escapes
 // that decode to a character that needs no escaping in JSON are decoded
 // (never '"', '\\' or a control character), so a raw JSON line stays valid
 // JSON. Counts are added to c (nil skips counting), each secret once.
 // Every text evalhouse keeps or prints from input goes through Scrub:
 // stored values, keys, raw dead-letter lines and error reasons.
-func Scrub(r *Redactor, s string, c Counts) string {
+func Scrub(r *Redactor, s string, c Counts) string { return scrub(r, s, c, 0) }
+
+// scrub is Scrub inside depth quoted strings (scrubLiterals): it also
+// decodes the quoted strings s holds, for what only their decoded text
+// shows.
+func scrub(r *Redactor, s string, c Counts, depth int) string {
+	// Quoted strings first: a detector reading the escaped text could
+	// redact part of a secret and leave the rest looking done.
+	s = scrubLiterals(r, s, c, depth)
 	out := r.String(s, c)
 	if !strings.ContainsAny(out, `%\`) {
 		return out
 	}
-	dec := unescape(out)
-	if dec == out {
-		return out
+	if dec := unescape(out); dec != out {
+		hidden := Counts{}
+		if red := r.String(dec, hidden); red != dec {
+			if c != nil {
+				c.Add(hidden)
+			}
+			out = red
+		}
 	}
-	hidden := Counts{}
-	red := r.String(dec, hidden)
-	if red == dec {
-		return out
-	}
-	if c != nil {
-		c.Add(hidden)
-	}
-	return red
+	return out
 }
 
 // maxUnescape bounds how many layers of escaping unescape peels (a value
@@ -183,8 +191,11 @@ func collectIDs(v any, ids *[]idSlot) {
 
 // isIDKey reports whether an attribute key names an identifier: its last
 // dot-separated segment is "id", ends in "_id", "-id" or "Id"/"ID", or is
-// an idempotency key.
+// an idempotency key; and it names no credential (credKeyType).
 func isIDKey(k string) bool {
+	if credKeyType(k) != "" {
+		return false // JSESSIONID, ASP.NET_SessionId: a session cookie's value is a secret
+	}
 	if i := strings.LastIndexByte(k, '.'); i >= 0 {
 		k = k[i+1:]
 	}

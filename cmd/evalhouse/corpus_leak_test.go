@@ -33,7 +33,8 @@ import (
 // Paths: envelope NDJSON file (its name holding a token), POST /v1/events,
 // OTLP/HTTP protobuf POST /v1/traces, an OTLP/JSON file, Kafka (good and
 // bad messages, a dead-letter topic), a Parquet file. Commands: dataset
-// create (cases, --note, --by, file name), incident open (--title,
+// create and add (cases, --note, --by, file name) and approve (--by),
+// incident open (--title,
 // --owner) and promote (--expect, --by), gate (--commit, --owner; JSON,
 // Markdown, JUnit), keys create (--name, --by).
 func TestCorpusNowhere(t *testing.T) {
@@ -148,10 +149,14 @@ func TestCorpusNowhere(t *testing.T) {
 	// The text-storing commands, fed the corpus: one case a plant, and one
 	// plant of each type in one of the flags.
 	datasetRun := loadExample(t, must)
-	flags := flagTexts(plants, 10)
+	flags := flagTexts(plants, 12)
 	casesDir := filepath.Join(work, "from-"+token)
 	os.MkdirAll(casesDir, 0o755)
 	must(0, "dataset", "create", "leaky", "--from", writeCases(t, casesDir, plants), "--note", flags[0], "--by", flags[1])
+	more := filepath.Join(work, "more.jsonl")
+	writeFile(t, more, []byte(`{"case_id":"more-1","input":{"message":"hi"},"expected":{"answer":"hello"}}`+"\n"))
+	must(0, "dataset", "add", "leaky", "--from", more, "--draft", "--note", flags[10])
+	must(0, "dataset", "approve", "leaky@v2", "--by", flags[11])
 	must(0, "dataset", "log", "leaky")
 	must(0, "dataset", "show", "leaky@v1")
 	o := must(0, "incident", "open", "--trace", datasetRun, "--title", flags[2], "--severity", "sev2", "--owner", flags[3])

@@ -118,6 +118,8 @@ func TestScrubKeepsOtherEscapes(t *testing.T) {
 		{`{"k":"\u0022 %22 \\u0041` + awsID[1:] + `"}`, `{"k":"\u0022 %22 ` + mAWS + `"}`},
 		{awsID + ` and \u0041` + awsID[1:] + ` and %2541` + awsID[1:], mAWS + ` and ` + mAWS + ` and ` + mAWS},
 		{`\u0041` + awsID[1:] + `\n\u0041` + awsID[1:], mAWS + `\n` + mAWS},
+		// The example of docs/redaction.md.
+		{`{"note":"\\u0041` + awsID[1:] + `","path":"C:\\tmp"}`, `{"note":"` + mAWS + `","path":"C:\\tmp"}`},
 		{`[REDACTED:jwt] \\u0067hp_` + ghpTok[4:] + ` [REDACTED:jwt]`, `[REDACTED:jwt] ` + mGH + ` [REDACTED:jwt]`},
 	} {
 		cs := Counts{}

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -17,16 +18,19 @@ const maxUnescape = 4
 // escape of the original, so cutting the original there never splits one.
 type unescaped struct {
 	text string
-	pos  []int
+	pos  []int32
 }
 
 // unescape decodes s's escapes, repeatedly, up to maxUnescape layers: the
 // JSON escapes \uXXXX (a lone surrogate reads as U+FFFD), \" \\ \/ \b \f
 // \n \r \t, and URL %XX escapes (one byte each). Any other backslash or
 // percent sign is a plain byte. ok is false when s has no escape to
-// decode (then u is empty).
+// decode, or is 2 GiB or longer (then u is empty).
 func unescape(s string) (u unescaped, ok bool) {
-	text, pos := s, []int(nil)
+	if len(s) >= math.MaxInt32 {
+		return unescaped{}, false
+	}
+	text, pos := s, []int32(nil)
 	for range maxUnescape {
 		next, npos, changed := unescapeOnce(text, pos)
 		if !changed {
@@ -43,12 +47,12 @@ func unescape(s string) (u unescaped, ok bool) {
 // unescapeOnce decodes one layer of s's escapes (see unescape). pos maps
 // s's bytes to the original, nil when s is the original. It returns s
 // and pos unchanged, and false, when s has no escape.
-func unescapeOnce(s string, pos []int) (string, []int, bool) {
+func unescapeOnce(s string, pos []int32) (string, []int32, bool) {
 	var b []byte
-	var npos []int
-	origin := func(i int) int {
+	var npos []int32
+	origin := func(i int) int32 {
 		if pos == nil {
-			return i
+			return int32(i)
 		}
 		return pos[i]
 	}
@@ -56,7 +60,7 @@ func unescapeOnce(s string, pos []int) (string, []int, bool) {
 	flush := func(i int) {
 		if b == nil {
 			b = make([]byte, 0, len(s))
-			npos = make([]int, 0, len(s)+1)
+			npos = make([]int32, 0, len(s)+1)
 		}
 		b = append(b, s[last:i]...)
 		for k := last; k < i; k++ {

@@ -37,11 +37,16 @@ func redactCards(s string, c Counts) string {
 		g := group{a, i}
 		if len(chain) > 0 {
 			prev := chain[len(chain)-1]
-			joined := g.a == prev.z+1 && isCardSep(s[prev.z]) && (sep == 0 || s[prev.z] == sep) &&
-				isCardGroup(g) && isCardGroup(prev)
-			if joined {
+			adjacent := g.a == prev.z+1 && isCardSep(s[prev.z]) && isCardGroup(g) && isCardGroup(prev)
+			switch {
+			case adjacent && (sep == 0 || s[prev.z] == sep):
 				sep = s[prev.z]
-			} else {
+			case adjacent && e.last <= prev.a:
+				// Another separator: the chain ends before prev, and a new
+				// one starts at prev ("000 5555-5555-5555-4444").
+				flush()
+				chain, sep = append(chain, prev), s[prev.z]
+			default:
 				flush()
 			}
 		}

@@ -146,3 +146,21 @@ func TestCorpusBenign(t *testing.T) {
 		t.Fatalf("false-positive rate %.2f%% > 0.5%%", 100*rate)
 	}
 }
+
+// TestCorpusFixedPoint runs the FuzzString checks (checkProperties) on
+// every text of the corpus and every benign value: one detector pass
+// reaches the fixed point, so String runs no second pass, and the
+// prefilter hides no match.
+func TestCorpusFixedPoint(t *testing.T) {
+	rs := []*Redactor{New(DefaultConfig()), New(Config{})}
+	for _, row := range readCorpus(t) {
+		for _, r := range rs {
+			checkProperties(t, r, row.text)
+		}
+	}
+	for _, v := range benignCorpus() {
+		for _, r := range rs {
+			checkProperties(t, r, v.text)
+		}
+	}
+}

@@ -76,20 +76,20 @@ func checkProperties(t *testing.T, r *Redactor, s string) {
 	if again := r.String(out, c2); again != out || c2.Total() != 0 {
 		t.Fatalf("not idempotent:\n in  %q\n out %q\n 2nd %q (counts %v)", s, out, again, c2)
 	}
-	for _, part := range append(strings.Split(out, "\n"), strings.Fields(out)...) {
+	for _, part := range outputParts(out) {
 		if got := r.String(part, nil); got != part {
 			t.Fatalf("output part still redactable:\n in   %q\n out  %q\n part %q -> %q", s, out, part, got)
 		}
 	}
 
-	// Internals: the prefilter hides nothing and the safety-net loop in
-	// redact is never needed.
+	// Internals: the prefilter hides nothing, and one detector pass is a
+	// fixed point (String runs one pass; a second one finds nothing).
 	once := r.pass(s, r.scan(s), nil)
 	if full := r.pass(s, allBits, nil); full != once {
 		t.Fatalf("prefilter missed a match:\n in   %q\n scan %q\n full %q", s, once, full)
 	}
-	if once != out {
-		t.Fatalf("one pass is not a fixed point:\n in   %q\n once %q\n out  %q", s, once, out)
+	if twice := r.pass(once, allBits, nil); twice != once {
+		t.Fatalf("one pass is not a fixed point:\n in    %q\n once  %q\n twice %q", s, once, twice)
 	}
 
 	k := len(s) / 2
@@ -97,4 +97,34 @@ func checkProperties(t *testing.T, r *Redactor, s string) {
 	if got := r.String(planted, nil); strings.Contains(got, awsID) {
 		t.Fatalf("planted AWS key survived:\n in  %q\n out %q", planted, got)
 	}
+}
+
+// outputParts returns the lines and the blank-separated fields of out that
+// must each be left alone by String. A field followed by blanks and a
+// marker is left out: it is the scheme word an Authorization header kept
+// ("Authorization:A [REDACTED:credential]"), which alone reads as the
+// header's value.
+func outputParts(out string) []string {
+	parts := strings.Split(out, "\n")
+	for i := 0; i < len(out); {
+		for i < len(out) && isSpace(out[i]) {
+			i++
+		}
+		j := i
+		for j < len(out) && !isSpace(out[j]) {
+			j++
+		}
+		if j == i {
+			break
+		}
+		k := j
+		for k < len(out) && (out[k] == ' ' || out[k] == '\t') {
+			k++
+		}
+		if k == j || markerLen(out[k:]) == 0 {
+			parts = append(parts, out[i:j])
+		}
+		i = j
+	}
+	return parts
 }

@@ -118,6 +118,8 @@ var typeTables = []struct {
 		{"visa", "card 4111111111111111 ok", "card " + mCard + " ok"},
 		{"visa spaced", "4111 1111 1111 1111", mCard},
 		{"mc dashed", "5555-5555-5555-4444.", mCard + "."},
+		{"card after a group of another separator", "000 5555-5555-5555-4444", "000 " + mCard},
+		{"mixed separators are no card", "4111 1111-1111-1111", "4111 1111-1111-1111"},
 		{"amex", "378282246310005", mCard},
 		{"card then expiry", "4111 1111 1111 1111 12/27", mCard + " 12/27"},
 		{"card luhn fail", "4111111111111112", "4111111111111112"},

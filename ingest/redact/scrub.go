@@ -4,140 +4,47 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Scrub returns s with every secret replaced, as r.String does, and also
-// the secrets s hides behind escapes: JSON escapes (\u0041KIA…, \/) and URL
-// percent-encoding (%41KIA…, a token in an encoded query string). When the
-// decoded form of s holds a secret its visible form does not, the result is
-// the decoded form, redacted; otherwise it is r.String(s). Inside quoted
-// strings (a raw JSON line, an error's %q), every escape is decoded, and a
-// string whose decoded text holds a secret is quoted again, redacted
-// (scrubLiterals). Only escapes
-// that decode to a character that needs no escaping in JSON are decoded
-// (never '"', '\\' or a control character), so a raw JSON line stays valid
-// JSON. Counts are added to c (nil skips counting), each secret once.
-// Every text evalhouse keeps or prints from input goes through Scrub:
-// stored values, keys, raw dead-letter lines and error reasons.
-func Scrub(r *Redactor, s string, c Counts) string { return scrub(r, s, c, 0) }
-
-// scrub is Scrub inside depth quoted strings (scrubLiterals): it also
-// decodes the quoted strings s holds, for what only their decoded text
-// shows.
-func scrub(r *Redactor, s string, c Counts, depth int) string {
-	// Quoted strings first: a detector reading the escaped text could
-	// redact part of a secret and leave the rest looking done.
-	s = scrubLiterals(r, s, c, depth)
-	out := r.String(s, c)
-	if !strings.ContainsAny(out, `%\`) {
-		return out
+// the secrets s hides behind escapes: JSON escapes (\u0041KIA…, \/, \\),
+// URL percent-encoding (%41KIA…, a token in an encoded query string), and
+// these nested up to maxUnescape layers deep (\\u0041KIA… in a raw JSON
+// line, %2541KIA…, %5Cu0041KIA…). Secrets are looked for in the decoded
+// text, but the result is s itself with the original bytes of each secret
+// (its escapes included) replaced by the marker: everything else keeps its
+// escapes byte for byte, so a valid JSON line stays valid JSON unless a
+// secret spans two of its strings (as String does to one that is not
+// escaped). A text whose decoded form holds no secret its visible form
+// does not is returned as r.String(s). Counts are added to c (nil skips
+// counting), each secret once. Every text evalhouse keeps or prints from
+// input goes through Scrub: stored values, keys, raw dead-letter lines and
+// error reasons. The decoded text is read first, so that a detector
+// reading escaped text (a header's parameters between \" quotes) never
+// redacts half a secret and leaves the rest looking done; then the result
+// as it stands, for anything only its visible form shows.
+func Scrub(r *Redactor, s string, c Counts) string {
+	if !strings.ContainsAny(s, `%\`) {
+		return r.String(s, c)
 	}
-	if dec := unescape(out); dec != out {
-		hidden := Counts{}
-		if red := r.String(dec, hidden); red != dec {
-			if c != nil {
-				c.Add(hidden)
-			}
-			out = red
-		}
-	}
-	return out
-}
-
-// maxUnescape bounds how many layers of escaping unescape peels (a value
-// percent-encoded twice, %2541, takes two).
-const maxUnescape = 3
-
-// unescape decodes s's JSON \uXXXX and \/ escapes and URL %XX escapes,
-// repeatedly (up to maxUnescape layers), into characters safe inside a
-// JSON string (see safeRune); any other escape, or a malformed one, is kept
-// as it is.
-func unescape(s string) string {
-	for range maxUnescape {
-		next := unescapeOnce(s)
-		if next == s {
-			break
-		}
-		s = next
-	}
-	return s
-}
-
-func unescapeOnce(s string) string {
-	var b strings.Builder
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var r rune
-		n := 0
-		switch {
-		case s[i] == '%' && i+2 < len(s):
-			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
-				r, n = rune(v), 3
-			}
-		case s[i] == '\\' && i+1 < len(s):
-			switch s[i+1] {
-			case '/':
-				r, n = '/', 2
-			case 'u':
-				r, n = jsonU(s[i:])
-			default:
-				i++ // an escape kept as it is: never read its second byte as an escape
-				continue
-			}
-		}
-		if n == 0 || !safeRune(r) {
-			if n > 0 {
-				i += n - 1
-			}
-			continue
-		}
-		if b.Len() == 0 {
-			b.Grow(len(s))
-		}
-		b.WriteString(s[last:i])
-		b.WriteRune(r)
-		i += n - 1
-		last = i + 1
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
-}
-
-// jsonU decodes the \uXXXX escape (or surrogate pair) at the start of s,
-// returning the rune and how many bytes it spans, or 0 bytes if malformed.
-func jsonU(s string) (rune, int) {
-	r1, ok := hex4(s)
+	u, ok := unescape(s)
 	if !ok {
-		return 0, 0
+		return r.String(s, c)
 	}
-	if r1 < 0xd800 || r1 > 0xdfff {
-		return r1, 6
+	hidden := Counts{}
+	red := r.String(u.text, hidden)
+	if red == u.text {
+		return r.String(s, c)
 	}
-	if r1 >= 0xdc00 {
-		return 0, 0 // a lone low surrogate
+	if c != nil {
+		c.Add(hidden)
 	}
-	r2, ok := hex4(s[6:])
-	if !ok || r2 < 0xdc00 || r2 > 0xdfff {
-		return 0, 0
+	if res, ok := u.rewrite(s, red); ok {
+		return r.String(res, c)
 	}
-	return 0x10000 + (r1-0xd800)<<10 + (r2 - 0xdc00), 12
-}
-
-func hex4(s string) (rune, bool) {
-	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(s[2:6], 16, 16)
-	return rune(v), err == nil
-}
-
-// safeRune reports whether r may stand unescaped inside a JSON string.
-func safeRune(r rune) bool {
-	return r >= 0x20 && r != '"' && r != '\\' && r != 0x7f && utf8.ValidRune(r)
+	// Not reached: String only replaces ranges by markers. The decoded
+	// text, redacted, holds no secret either.
+	return red
 }
 
 // ScrubValue redacts a decoded free-form value (input, output, args,

@@ -42,6 +42,19 @@ var vendorRules = [...]tokenRule{
 	{TypeGitLabToken, "glrt-", isB64URL, 20, bitVendorDash},
 }
 
+// vendorAnchors are the bytes redactVendor stops at, and vendorOffsets[r][a]
+// the index of the first vendorAnchors[a] in vendorRules[r].prefix, or -1.
+const vendorAnchors = "-_.I"
+
+var vendorOffsets = func() (offs [len(vendorRules)][len(vendorAnchors)]int8) {
+	for r, rule := range vendorRules {
+		for a := range len(vendorAnchors) {
+			offs[r][a] = int8(strings.IndexByte(rule.prefix, vendorAnchors[a]))
+		}
+	}
+	return offs
+}()
+
 func isSendGridByte(b byte) bool { return isB64URL(b) || b == '.' }
 
 // vendorTrigger returns the family bit of the vendor rules whose prefix
@@ -101,9 +114,10 @@ func redactVendor(s string, m uint32, c Counts) string {
 			break
 		}
 		i = j
+		a := strings.IndexByte(vendorAnchors, s[j])
 		for r := range vendorRules {
 			rule := &vendorRules[r]
-			off := strings.IndexByte(rule.prefix, s[j])
+			off := int(vendorOffsets[r][a])
 			p := j - off
 			if off < 0 || rule.bit&m == 0 || p < e.last || !strings.HasPrefix(s[p:], rule.prefix) || p > 0 && isAlnum(s[p-1]) {
 				continue

@@ -107,4 +107,3 @@ func TestLuhnIdentifiersKept(t *testing.T) {
 		}
 	}
 }
-

@@ -33,6 +33,10 @@ type Set struct {
 	rendered map[string]bool
 }
 
+// funcs are the functions a statement may call: join (strings.Join), for
+// lists of expressions an owner builds from its own catalog.
+var funcs = template.FuncMap{"join": strings.Join}
+
 // Load parses every sql/*.sql file of fsys. It panics on a file that is
 // not a valid template: the files are embedded, so that is a build error.
 func Load(owner string, fsys fs.FS) *Set {
@@ -40,7 +44,7 @@ func Load(owner string, fsys fs.FS) *Set {
 	if err != nil || len(names) == 0 {
 		panic(fmt.Sprintf("%s: no embedded sql/*.sql (%v)", owner, err))
 	}
-	s := &Set{owner: owner, root: template.New(owner).Option("missingkey=error"), src: map[string]string{}, rendered: map[string]bool{}}
+	s := &Set{owner: owner, root: template.New(owner).Option("missingkey=error").Funcs(funcs), src: map[string]string{}, rendered: map[string]bool{}}
 	for _, n := range names {
 		b, err := fs.ReadFile(fsys, n)
 		if err != nil {

@@ -1,0 +1,429 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/ingest/envelope"
+)
+
+// The query model's one reader: named metrics over agent_events, grouped
+// by named dimensions and a time bucket (or the release), filtered. The
+// SQL of every metric and dimension is here, with the table's owner;
+// reports name them. A query the hourly model rollup can answer exactly
+// (model calls only, its dimensions and filters, hour-aligned times) reads
+// model_usage_hourly, whose percentiles are t-digest estimates; any other
+// reads the raw rows, with exact percentiles. The result says which.
+
+// Metric is one aggregate the query model offers.
+type Metric struct {
+	// Name is how reports and users name it (cost_usd, latency_p95, …).
+	Name string `json:"name"`
+	// Unit is "count", "usd", "ms", "tokens" or "ratio" (0..1).
+	Unit string `json:"unit"`
+	// Doc says what it counts, for --help and docs/reports.md.
+	Doc string `json:"doc"`
+	raw, rollup string
+	quantile    bool
+}
+
+// Quantile reports whether the metric is a percentile (its method is in
+// the result: exact or t-digest).
+func (m Metric) Quantile() bool { return m.quantile }
+
+const latencyExpr = "if(latency_ms > 0, latency_ms, duration_ms)"
+
+func pct(name, doc, expr string, q float64, rollupIdx int) Metric {
+	m := Metric{Name: name, Unit: "ms", Doc: doc, quantile: true,
+		raw: fmt.Sprintf("quantileExactInclusive(%g)(%s)", q, expr)}
+	if rollupIdx > 0 {
+		m.rollup = fmt.Sprintf("quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms)[%d]", rollupIdx)
+	}
+	return m
+}
+
+// metrics is the catalog, in the order Metrics lists it.
+var metrics = []Metric{
+	{Name: "events", Unit: "count", Doc: "events", raw: "count()", rollup: "sum(calls)"},
+	{Name: "runs", Unit: "count", Doc: "distinct runs", raw: "uniqExactIf(run_id, run_id != '')"},
+	{Name: "model_calls", Unit: "count", Doc: "model calls", raw: "countIf(kind = 'model')", rollup: "sum(calls)"},
+	{Name: "tool_calls", Unit: "count", Doc: "tool calls", raw: "countIf(kind = 'tool')"},
+	{Name: "errors", Unit: "count", Doc: "events with status error", raw: "countIf(status = 'error')", rollup: "sum(errors)"},
+	{Name: "error_rate", Unit: "ratio", Doc: "errors / events", raw: "countIf(status = 'error') / count()", rollup: "sum(errors) / sum(calls)"},
+	{Name: "input_tokens", Unit: "tokens", Doc: "input tokens", raw: "sum(input_tokens)", rollup: "sum(input_tokens)"},
+	{Name: "output_tokens", Unit: "tokens", Doc: "output tokens", raw: "sum(output_tokens)", rollup: "sum(output_tokens)"},
+	{Name: "cost_usd", Unit: "usd", Doc: "cost, as reported or priced at ingest", raw: "sum(cost_usd)", rollup: "sum(cost_usd)"},
+	{Name: "cost_per_run", Unit: "usd", Doc: "cost / distinct runs", raw: "sum(cost_usd) / greatest(uniqExactIf(run_id, run_id != ''), 1)"},
+	{Name: "cost_priced", Unit: "usd", Doc: "the part of cost computed from the price table (the agent reported none)", raw: "sumIf(cost_usd, startsWith(cost_source, 'price_table@'))"},
+	{Name: "cost_reported", Unit: "usd", Doc: "the part of cost the agent reported", raw: "sumIf(cost_usd, NOT startsWith(cost_source, 'price_table@'))"},
+	pct("duration_p50", "median duration", "duration_ms", 0.5, 0),
+	pct("duration_p95", "95th percentile duration", "duration_ms", 0.95, 0),
+	pct("duration_p99", "99th percentile duration", "duration_ms", 0.99, 0),
+	pct("latency_p50", "median latency (latency_ms, else duration_ms)", latencyExpr, 0.5, 1),
+	pct("latency_p95", "95th percentile latency", latencyExpr, 0.95, 2),
+	pct("latency_p99", "99th percentile latency", latencyExpr, 0.99, 3),
+	{Name: "retries", Unit: "count", Doc: "tool retries (retry_count)", raw: "sum(retry_count)"},
+	{Name: "side_effect_calls", Unit: "count", Doc: "tool calls with a write or external side effect", raw: "countIf(kind = 'tool' AND side_effect IN ('write', 'external'))"},
+	{Name: "authorization_denials", Unit: "count", Doc: "tool calls denied authorization", raw: "countIf(kind = 'tool' AND authorization = 'denied')"},
+	{Name: "policy_decisions", Unit: "count", Doc: "policy decisions", raw: "countIf(kind = 'policy')"},
+	{Name: "denials", Unit: "count", Doc: "policy decisions deny", raw: "countIf(kind = 'policy' AND decision = 'deny')"},
+	{Name: "require_approval", Unit: "count", Doc: "policy decisions require_approval", raw: "countIf(kind = 'policy' AND decision = 'require_approval')"},
+	{Name: "deny_rate", Unit: "ratio", Doc: "denials / policy decisions", raw: "countIf(kind = 'policy' AND decision = 'deny') / greatest(countIf(kind = 'policy'), 1)"},
+	{Name: "approvals", Unit: "count", Doc: "approval events", raw: "countIf(kind = 'approval')"},
+	{Name: "approval_rate", Unit: "ratio", Doc: "approved / approvals", raw: "countIf(kind = 'approval' AND result = 'approved') / greatest(countIf(kind = 'approval'), 1)"},
+	{Name: "approvals_expired", Unit: "count", Doc: "approvals that expired", raw: "countIf(kind = 'approval' AND result = 'expired')"},
+	pct("approval_latency_p50", "median approval wait (duration_ms)", "if(kind = 'approval', duration_ms, NULL)", 0.5, 0),
+	pct("approval_latency_p95", "95th percentile approval wait", "if(kind = 'approval', duration_ms, NULL)", 0.95, 0),
+	{Name: "retrievals", Unit: "count", Doc: "retrievals", raw: "countIf(kind = 'retrieval')"},
+	{Name: "stale_hits", Unit: "count", Doc: "retrievals that returned stale sources", raw: "countIf(kind = 'retrieval' AND freshness_stale)"},
+	{Name: "forbidden_attempts", Unit: "count", Doc: "retrievals denied access", raw: "countIf(kind = 'retrieval' AND access_decision = 'denied')"},
+	{Name: "empty_retrievals", Unit: "count", Doc: "retrievals that returned no source", raw: "countIf(kind = 'retrieval' AND empty(source_ids))"},
+	{Name: "violations", Unit: "count", Doc: "trace-contract violations", raw: "sum(length(contract_violations))"},
+	{Name: "violating_events", Unit: "count", Doc: "events with a contract violation", raw: "countIf(notEmpty(contract_violations))"},
+	{Name: "redactions", Unit: "count", Doc: "secrets redacted at ingest", raw: "sum(redactions)"},
+}
+
+// Metrics lists the catalog.
+func Metrics() []Metric { return slices.Clone(metrics) }
+
+// MetricNamed returns the catalog's metric name, or false.
+func MetricNamed(name string) (Metric, bool) {
+	i := slices.IndexFunc(metrics, func(m Metric) bool { return m.Name == name })
+	if i < 0 {
+		return Metric{}, false
+	}
+	return metrics[i], true
+}
+
+// dimensions are the columns a query may group by (its name is its
+// column); "attr.KEY" groups by an attribute's value besides.
+var dimensions = []string{"tenant", "environment", "release", "model", "tool", "kind", "status", "actor", "task", "run_id",
+	"prompt_version", "policy_version", "decision", "reason_code", "enforcement", "approver_role", "action", "result",
+	"authorization", "side_effect", "access_decision", "op", "evaluator", "dataset", "source", "cost_source"}
+
+// rollupDims are the dimensions model_usage_hourly keeps.
+var rollupDims = []string{"tenant", "environment", "release", "model"}
+
+// Dimensions lists the columns a query may group by.
+func Dimensions() []string { return slices.Clone(dimensions) }
+
+// AttrPrefix names an attribute as a dimension or filter: "attr.channel".
+const AttrPrefix = "attr."
+
+// Bucket is a query's x-axis.
+type Bucket struct {
+	// Unit is "" (no time axis), "interval" (Seconds long), "day", "week",
+	// "month" or "release".
+	Unit    string
+	Seconds int64
+	// TZ is the time zone days, weeks and months start in ("" is UTC).
+	TZ string
+}
+
+// AggFilter narrows a query. Empty fields do not filter.
+type AggFilter struct {
+	Since, Until time.Time // [Since, Until)
+	Tenant       string
+	Environment  string
+	Releases     []string
+	Model        string
+	Tool         string
+	Kinds        []envelope.Kind
+	// Attrs are attribute values the events must have (attributes.KEY = v).
+	Attrs map[string]string
+}
+
+// AggQuery is metrics × dimensions × a bucket.
+type AggQuery struct {
+	Metrics []string
+	By      []string // dimension names, or AttrPrefix+key
+	Bucket  Bucket
+	Filter  AggFilter
+	// Top keeps the Top groups of By with the largest first metric (over
+	// the whole filter, not per bucket) and folds the others into one
+	// whose every dimension is Other; 0 keeps all.
+	Top int
+	// Exact reads with FINAL (ingest already drops duplicates).
+	Exact bool
+	// Raw refuses the rollup even where it could serve.
+	Raw bool
+}
+
+// Other is the dimension value of the group Top folds the rest into.
+const Other = "(other)"
+
+// AggRow is one group: its bucket (zero without a time axis), its
+// dimension values in By's order (the release first when the bucket is
+// the release), and its metric values in Metrics' order.
+type AggRow struct {
+	Bucket time.Time `json:"bucket,omitzero"`
+	Dims   []string  `json:"dims"`
+	Values []float64 `json:"values"`
+}
+
+// AggResult is a query's answer.
+type AggResult struct {
+	Rows []AggRow `json:"rows"`
+	// Source is the table read: "agent_events" or "model_usage_hourly".
+	Source string `json:"source"`
+	// Percentiles is how percentiles were computed.
+	Percentiles string `json:"percentiles"`
+}
+
+// Percentile methods, as results state them.
+const (
+	PercentilesExact   = "exact (quantileExactInclusive over raw rows)"
+	PercentilesTDigest = "estimated (t-digest merged from the hourly rollup)"
+)
+
+// Validate reports what is wrong with q, naming the metric, dimension or
+// bucket.
+func (q AggQuery) Validate() error {
+	if len(q.Metrics) == 0 {
+		return fmt.Errorf("query: no metric (one of %s)", metricNames())
+	}
+	for _, m := range q.Metrics {
+		if _, ok := MetricNamed(m); !ok {
+			return fmt.Errorf("query: unknown metric %q (one of %s)", m, metricNames())
+		}
+	}
+	for _, d := range q.By {
+		if key, ok := strings.CutPrefix(d, AttrPrefix); ok {
+			if key == "" || len(key) > 256 {
+				return fmt.Errorf("query: dimension %q: want attr.KEY", d)
+			}
+			continue
+		}
+		if !slices.Contains(dimensions, d) {
+			return fmt.Errorf("query: unknown dimension %q (one of %s, or attr.KEY)", d, strings.Join(dimensions, ", "))
+		}
+	}
+	switch b := q.Bucket; b.Unit {
+	case "", "day", "week", "month", "release":
+	case "interval":
+		if b.Seconds < 60 {
+			return fmt.Errorf("query: bucket interval %ds: at least a minute", b.Seconds)
+		}
+	default:
+		return fmt.Errorf("query: bucket %q: want interval, day, week, month or release", b.Unit)
+	}
+	if q.Bucket.TZ != "" {
+		if _, err := time.LoadLocation(q.Bucket.TZ); err != nil {
+			return fmt.Errorf("query: time zone %q: %v", q.Bucket.TZ, err)
+		}
+	}
+	if q.Top < 0 {
+		return fmt.Errorf("query: top %d: want 0 (all) or more", q.Top)
+	}
+	return nil
+}
+
+func metricNames() string {
+	var n []string
+	for _, m := range metrics {
+		n = append(n, m.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// Rollup reports whether model_usage_hourly answers q exactly (but for
+// its percentiles, which are t-digest estimates).
+func (q AggQuery) Rollup() bool {
+	f := q.Filter
+	if q.Raw || q.Exact || len(f.Kinds) != 1 || f.Kinds[0] != envelope.KindModel || f.Tool != "" || len(f.Attrs) > 0 ||
+		!hourAligned(f.Since) || !hourAligned(f.Until) {
+		return false
+	}
+	for _, m := range q.Metrics {
+		if mm, _ := MetricNamed(m); mm.rollup == "" {
+			return false
+		}
+	}
+	for _, d := range q.By {
+		if !slices.Contains(rollupDims, d) {
+			return false
+		}
+	}
+	switch b := q.Bucket; b.Unit {
+	case "interval":
+		return b.Seconds%3600 == 0
+	case "day", "week", "month":
+		loc, err := time.LoadLocation(b.TZ)
+		if err != nil {
+			return false
+		}
+		_, off := time.Now().In(loc).Zone()
+		return off%3600 == 0
+	}
+	return true
+}
+
+func hourAligned(t time.Time) bool { return t.IsZero() || t.Truncate(time.Hour).Equal(t) }
+
+// aggData is what aggregate.sql renders: the catalog's expressions,
+// values bound.
+type aggData struct {
+	Table, Final, Where string
+	Select, Group       []string
+}
+
+// Aggregate runs q. Rows come in bucket, then dimension order.
+func Aggregate(ctx context.Context, conn driver.Conn, q AggQuery) (AggResult, error) {
+	if err := q.Validate(); err != nil {
+		return AggResult{}, err
+	}
+	rollup := q.Rollup()
+	d := aggData{Table: "agent_events"}
+	res := AggResult{Source: "agent_events", Percentiles: PercentilesExact}
+	first, _ := MetricNamed(q.Metrics[0])
+	tsCol, weight := "ts", first.raw
+	if rollup {
+		d.Table, tsCol, weight = "model_usage_hourly", "hour", first.rollup
+		res.Source, res.Percentiles = "model_usage_hourly", PercentilesTDigest
+	} else if q.Exact {
+		d.Final = " FINAL"
+	}
+	var args []any
+	bind := func(v any) string {
+		name := fmt.Sprintf("p%d", len(args))
+		args = append(args, clickhouse.Named(name, v))
+		return "@" + name
+	}
+	tz := q.Bucket.TZ
+	if tz == "" {
+		tz = "UTC"
+	}
+	var bucketExpr string
+	switch q.Bucket.Unit {
+	case "interval":
+		bucketExpr = fmt.Sprintf("toStartOfInterval(%s, INTERVAL %d SECOND, 'UTC')", tsCol, q.Bucket.Seconds)
+	case "day":
+		bucketExpr = fmt.Sprintf("toDateTime(toStartOfDay(%s, %s), 'UTC')", tsCol, bind(tz))
+	case "week":
+		bucketExpr = fmt.Sprintf("toDateTime(toMonday(%s, %s), %s)", tsCol, bind(tz), bind(tz))
+	case "month":
+		bucketExpr = fmt.Sprintf("toDateTime(toStartOfMonth(%s, %s), %s)", tsCol, bind(tz), bind(tz))
+	}
+	var dims []string
+	if q.Bucket.Unit == "release" {
+		dims = append(dims, "release")
+	}
+	for _, dim := range q.By {
+		if key, ok := strings.CutPrefix(dim, AttrPrefix); ok {
+			dims = append(dims, "JSONExtractString(attributes, "+bind(key)+")")
+		} else {
+			dims = append(dims, "toString("+dim+")")
+		}
+	}
+	// The filter, once for the query and once for its top-N subquery.
+	where := func() string {
+		f := q.Filter
+		var w []string
+		if !f.Since.IsZero() {
+			w = append(w, fmt.Sprintf("%s >= fromUnixTimestamp64Micro(%s, 'UTC')", tsCol, bind(f.Since.UnixMicro())))
+		}
+		if !f.Until.IsZero() {
+			w = append(w, fmt.Sprintf("%s < fromUnixTimestamp64Micro(%s, 'UTC')", tsCol, bind(f.Until.UnixMicro())))
+		}
+		for _, c := range [][2]string{{"tenant", f.Tenant}, {"environment", f.Environment}, {"model", f.Model}, {"tool", f.Tool}} {
+			if c[1] != "" {
+				w = append(w, c[0]+" = "+bind(c[1]))
+			}
+		}
+		if len(f.Releases) > 0 {
+			w = append(w, "release IN "+bind(f.Releases))
+		}
+		if len(f.Kinds) > 0 && !rollup {
+			kinds := make([]string, len(f.Kinds))
+			for i, k := range f.Kinds {
+				kinds[i] = string(k)
+			}
+			w = append(w, "kind IN "+bind(kinds))
+		}
+		keys := slices.Sorted(maps.Keys(f.Attrs))
+		for _, k := range keys {
+			w = append(w, fmt.Sprintf("JSONExtractString(attributes, %s) = %s", bind(k), bind(f.Attrs[k])))
+		}
+		return whereClause(w)
+	}
+	d.Where = where()
+	if q.Top > 0 && len(q.By) > 0 {
+		// The Top groups by weight; every other group's dimensions fold
+		// into Other, so its figures (percentiles too) are computed over
+		// its own rows.
+		grouped := dims[len(dims)-len(q.By):]
+		list := strings.Join(grouped, ", ")
+		in := fmt.Sprintf("(%s) IN (SELECT %s FROM %s%s%s GROUP BY %s ORDER BY %s DESC, %s LIMIT %s)",
+			list, list, d.Table, d.Final, where(), list, weight, list, bind(q.Top))
+		other := bind(Other)
+		for i, e := range grouped {
+			grouped[i] = fmt.Sprintf("if(%s, %s, %s)", in, e, other)
+		}
+	}
+	if bucketExpr != "" {
+		d.Select = append(d.Select, bucketExpr+" AS bucket")
+		d.Group = append(d.Group, "bucket")
+	}
+	for i, e := range dims {
+		d.Select = append(d.Select, fmt.Sprintf("%s AS d%d", e, i))
+		d.Group = append(d.Group, fmt.Sprintf("d%d", i))
+	}
+	for i, name := range q.Metrics {
+		m, _ := MetricNamed(name)
+		e := m.raw
+		if rollup {
+			e = m.rollup
+		}
+		d.Select = append(d.Select, fmt.Sprintf("toFloat64(%s) AS m%d", e, i))
+	}
+	rows, err := conn.Query(ctx, stmts.Render("aggregate", d), args...)
+	if err != nil {
+		return AggResult{}, fmt.Errorf("events: aggregate: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			bucket time.Time
+			ds     = make([]string, len(dims))
+			vs     = make([]float64, len(q.Metrics))
+			dest   []any
+		)
+		if bucketExpr != "" {
+			dest = append(dest, &bucket)
+		}
+		for i := range ds {
+			dest = append(dest, &ds[i])
+		}
+		for i := range vs {
+			dest = append(dest, &vs[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return AggResult{}, fmt.Errorf("events: aggregate: %w", err)
+		}
+		for i, v := range vs {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				vs[i] = 0 // a ratio or percentile of nothing
+			}
+		}
+		res.Rows = append(res.Rows, AggRow{Bucket: bucket.UTC(), Dims: ds, Values: vs})
+	}
+	if err := rows.Err(); err != nil {
+		return AggResult{}, fmt.Errorf("events: aggregate: %w", err)
+	}
+	return res, nil
+}
+
+func whereClause(w []string) string {
+	if len(w) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w, " AND ")
+}

@@ -1,0 +1,150 @@
+package reports
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Decisions are the policy decisions, least restrictive first: a run's
+// decision is its most restrictive policy event's.
+var Decisions = []string{"allow", "require_approval", "deny"}
+
+// Matrix is the policy report's confusion matrix for one policy version:
+// the decision each dataset case expected (expected.policy_decision)
+// against the one its run made. A false allow is a run less restrictive
+// than its case expected (allow where require_approval or deny was
+// expected, require_approval where deny was); a false deny, more
+// restrictive. Rates are over the cases that could have been wrong that
+// way: false_allow_rate over cases expecting require_approval or deny,
+// false_deny_rate over cases expecting allow or require_approval.
+type Matrix struct {
+	PolicyVersion string `json:"policy_version"`
+	// Counts[expected][actual], both indexes into Decisions.
+	Counts         [3][3]int `json:"counts"`
+	Cases          int       `json:"cases"`
+	FalseAllow     int       `json:"false_allow"`
+	FalseDeny      int       `json:"false_deny"`
+	FalseAllowRate float64   `json:"false_allow_rate"`
+	FalseDenyRate  float64   `json:"false_deny_rate"`
+	// Misses are the runs behind FalseAllow and FalseDeny.
+	Misses []Miss `json:"misses,omitempty"`
+}
+
+// Miss is one wrong decision: the run, its case, and the command that
+// makes it a fixture.
+type Miss struct {
+	Kind     string `json:"kind"` // "false_allow" or "false_deny"
+	RunID    string `json:"run_id"`
+	TraceID  string `json:"trace_id"`
+	Dataset  string `json:"dataset"`
+	CaseID   string `json:"case_id"`
+	Expected string `json:"expected"`
+	Actual   string `json:"actual"`
+	Promote  string `json:"promote"`
+}
+
+// Add counts one case: expected and actual are Decisions.
+func (m *Matrix) Add(expected, actual string) (kind string) {
+	e, a := decisionIndex(expected), decisionIndex(actual)
+	if e < 0 || a < 0 {
+		return ""
+	}
+	m.Counts[e][a]++
+	m.Cases++
+	switch {
+	case a < e:
+		m.FalseAllow++
+		kind = "false_allow"
+	case a > e:
+		m.FalseDeny++
+		kind = "false_deny"
+	}
+	var couldAllow, couldDeny int
+	for e := range 3 {
+		for a := range 3 {
+			if e > 0 {
+				couldAllow += m.Counts[e][a]
+			}
+			if e < 2 {
+				couldDeny += m.Counts[e][a]
+			}
+		}
+	}
+	m.FalseAllowRate, m.FalseDenyRate = ratio(m.FalseAllow, couldAllow), ratio(m.FalseDeny, couldDeny)
+	return kind
+}
+
+func ratio(n, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
+}
+
+func decisionIndex(d string) int {
+	for i, x := range Decisions {
+		if x == d {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *Matrix) title() string {
+	return fmt.Sprintf("Policy decisions against expected, %s (%d cases): false_allow %d (rate %s), false_deny %d (rate %s)",
+		m.PolicyVersion, m.Cases, m.FalseAllow, strconv.FormatFloat(m.FalseAllowRate, 'f', 4, 64), m.FalseDeny, strconv.FormatFloat(m.FalseDenyRate, 'f', 4, 64))
+}
+
+// grid is the matrix as rows of cells, a header first.
+func (m *Matrix) grid() [][]string {
+	g := [][]string{append([]string{"expected \\ actual"}, Decisions...)}
+	for e, d := range Decisions {
+		row := []string{d}
+		for a := range Decisions {
+			row = append(row, strconv.Itoa(m.Counts[e][a]))
+		}
+		g = append(g, row)
+	}
+	return g
+}
+
+func (m *Matrix) writeText(w io.Writer) {
+	fmt.Fprintf(w, "\n%s\n", m.title())
+	for _, row := range m.grid() {
+		fmt.Fprintln(w, strings.Join(row, "\t"))
+	}
+	for _, x := range m.Misses {
+		fmt.Fprintf(w, "%s\trun %s\tcase %s/%s\texpected %s, got %s\t%s\n", x.Kind, x.RunID, x.Dataset, x.CaseID, x.Expected, x.Actual, x.Promote)
+	}
+}
+
+func (m *Matrix) writeCSV(cw *csv.Writer) {
+	cw.Write([]string{"policy_version", "expected", "actual", "count"})
+	for e, ed := range Decisions {
+		for a, ad := range Decisions {
+			cw.Write([]string{m.PolicyVersion, ed, ad, strconv.Itoa(m.Counts[e][a])})
+		}
+	}
+	cw.Write([]string{"policy_version", "false_allow", "false_deny", "false_allow_rate", "false_deny_rate"})
+	cw.Write([]string{m.PolicyVersion, strconv.Itoa(m.FalseAllow), strconv.Itoa(m.FalseDeny),
+		strconv.FormatFloat(m.FalseAllowRate, 'f', 4, 64), strconv.FormatFloat(m.FalseDenyRate, 'f', 4, 64)})
+}
+
+func (m *Matrix) writeMarkdown(b *strings.Builder) {
+	fmt.Fprintf(b, "\n## %s\n\n", m.title())
+	for i, row := range m.grid() {
+		fmt.Fprintf(b, "| %s |\n", strings.Join(row, " | "))
+		if i == 0 {
+			fmt.Fprintf(b, "|%s\n", strings.Repeat("---|", len(row)))
+		}
+	}
+	if len(m.Misses) > 0 {
+		b.WriteString("\n")
+	}
+	for _, x := range m.Misses {
+		fmt.Fprintf(b, "- %s: run `%s`, case `%s/%s`, expected %s, got %s: `%s`\n", x.Kind, x.RunID, x.Dataset, x.CaseID, x.Expected, x.Actual, x.Promote)
+	}
+}

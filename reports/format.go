@@ -98,6 +98,9 @@ func (t *Table) Header() []string {
 // HasBucket reports whether rows have a time bucket.
 func (t *Table) HasBucket() bool { return t.Bucket != "" && t.Bucket != "release" }
 
+// None is how text formats show an empty dimension value (JSON keeps "").
+const None = "(none)"
+
 // Cells is row i as text, in Header's order.
 func (t *Table) Cells(i int) []string {
 	r := t.Rows[i]
@@ -105,7 +108,12 @@ func (t *Table) Cells(i int) []string {
 	if t.HasBucket() {
 		c = append(c, t.BucketCell(r.Bucket))
 	}
-	c = append(c, r.Dims...)
+	for _, d := range r.Dims {
+		if d == "" {
+			d = None
+		}
+		c = append(c, d)
+	}
 	for j, m := range t.Metrics {
 		c = append(c, Cell(m, r.Values[j]))
 	}

@@ -104,6 +104,8 @@ type Options struct {
 	Bucket string
 	Top    int
 	Exact  bool
+	// Raw reads raw rows where the hourly rollup would serve.
+	Raw bool
 	// MinCalls is the floor under which a rate is flagged as too few to
 	// trust (the tools report's error rate). Default 20.
 	MinCalls int
@@ -151,7 +153,7 @@ func Build(ctx context.Context, conn driver.Conn, name string, o Options) (*Repo
 		if o.Top > 0 && !s.fixed {
 			qq.Top = o.Top
 		}
-		qq.Exact = o.Exact
+		qq.Exact, qq.Raw = o.Exact, o.Raw
 		t, err := Run(ctx, conn, s.title, qq, o.Budget)
 		if err != nil {
 			return nil, err

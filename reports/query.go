@@ -31,6 +31,9 @@ type Query struct {
 	Top int `json:"top,omitempty"`
 	// Exact reads with FINAL (never needed after ingest's dedup).
 	Exact bool `json:"exact,omitempty"`
+	// Raw reads the raw rows even where the hourly rollup would serve
+	// (exact percentiles).
+	Raw bool `json:"raw,omitempty"`
 }
 
 // Filter is the window and the values rows must have.
@@ -133,7 +136,7 @@ func Run(ctx context.Context, conn driver.Conn, title string, q Query, budget Bu
 	if b.Unit != "interval" || b.Seconds >= 3600 {
 		since, until = since.Truncate(time.Hour), until.Add(time.Hour-1).Truncate(time.Hour)
 	}
-	aq := events.AggQuery{Metrics: q.Metrics, By: q.By, Bucket: b, Top: q.Top, Exact: q.Exact,
+	aq := events.AggQuery{Metrics: q.Metrics, By: q.By, Bucket: b, Top: q.Top, Exact: q.Exact, Raw: q.Raw,
 		Filter: events.AggFilter{Since: since, Until: until, Tenant: f.Tenant, Environment: f.Environment, Releases: f.Releases,
 			Model: f.Model, Tool: f.Tool, Kinds: f.Kinds, Attrs: f.Attrs}}
 	if budget.Timeout > 0 || budget.MaxMemory > 0 {
@@ -193,7 +196,10 @@ func bucketStarts(b events.Bucket, since, until time.Time) []time.Time {
 		start = func(t time.Time) time.Time { return t.Truncate(d) }
 		next = func(t time.Time) time.Time { return t.Add(d) }
 	case "day":
-		start = func(t time.Time) time.Time { t = t.In(loc); return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc) }
+		start = func(t time.Time) time.Time {
+			t = t.In(loc)
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+		}
 		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }
 	case "week":
 		start = func(t time.Time) time.Time {

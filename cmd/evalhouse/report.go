@@ -45,7 +45,7 @@ type reportFlags struct {
 	tenant, environment, model, tool      string
 	releases, by, attrs                   []string
 	top, minCalls                         int
-	exact                                 bool
+	exact, raw                            bool
 	timeout                               time.Duration
 	maxMemory                             int64
 }
@@ -64,10 +64,11 @@ func (f *reportFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.releases, "release", nil, "only this release (repeat for more)")
 	fl.StringVar(&f.model, "model", "", "only this model")
 	fl.StringVar(&f.tool, "tool", "", "only this tool")
-	fl.StringArrayVar(&f.attrs, "attr", nil, "only events whose attribute KEY is VALUE: --attr channel=web (repeatable)")
+	fl.StringArrayVar(&f.attrs, "attr", nil, "only events whose attribute NAME is VALUE: --attr channel=web (repeatable)")
 	fl.IntVar(&f.top, "top", 0, "keep the N largest groups, fold the rest into (other)")
 	fl.IntVar(&f.minCalls, "min-calls", 20, "flag rates resting on fewer calls than this")
 	fl.BoolVar(&f.exact, "exact", false, "read with FINAL (ingest already drops duplicates; slower)")
+	fl.BoolVar(&f.raw, "raw", false, "read raw rows where the hourly rollup would serve (exact percentiles; slower)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "longest a table's query may run")
 	fl.Int64Var(&f.maxMemory, "max-memory", 4<<30, "most memory a table's query may use, in bytes")
 }
@@ -97,7 +98,7 @@ func (f *reportFlags) options(now time.Time) (reports.Options, error) {
 	for _, kv := range f.attrs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return o, fmt.Errorf("--attr %q: want KEY=VALUE", kv)
+			return o, fmt.Errorf("--attr %q: want NAME=VALUE (an attribute and its value)", kv)
 		}
 		attrs[k] = v
 	}
@@ -112,7 +113,7 @@ func (f *reportFlags) options(now time.Time) (reports.Options, error) {
 	o = reports.Options{
 		Window: reports.Window{Since: since, Until: until, TZ: f.tz},
 		Filter: reports.Filter{Tenant: f.tenant, Environment: f.environment, Releases: f.releases, Model: f.model, Tool: f.tool, Attrs: attrs},
-		By:     f.by, Bucket: f.bucket, Top: f.top, Exact: f.exact, MinCalls: f.minCalls,
+		By:     f.by, Bucket: f.bucket, Top: f.top, Exact: f.exact, Raw: f.raw, MinCalls: f.minCalls,
 		Budget: reports.Budget{Timeout: f.timeout, MaxMemory: f.maxMemory},
 	}
 	return o, nil
@@ -208,7 +209,7 @@ func (a *app) queryCmd() *cobra.Command {
 			if err != nil {
 				return usageError(err)
 			}
-			q := reports.Query{Metrics: metrics, By: o.By, Bucket: f.bucket, Top: o.Top, Exact: o.Exact, Filter: o.Filter}
+			q := reports.Query{Metrics: metrics, By: o.By, Bucket: f.bucket, Top: o.Top, Exact: o.Exact, Raw: o.Raw, Filter: o.Filter}
 			q.Filter.Since, q.Filter.Until, q.Filter.TZ = o.Window.Since, o.Window.Until, o.Window.TZ
 			for _, k := range kinds {
 				if !envelope.ValidKind(envelope.Kind(k)) {

@@ -72,6 +72,7 @@ func TestSnapshots(t *testing.T) {
 	t.Run("metrics", testMetricsAndSummaries)
 	t.Run("traces", testTraceReaders)
 	t.Run("pages", testPages)
+	t.Run("runs", testRunReaders)
 	if f := flag.Lookup("test.run"); f != nil && strings.Contains(f.Value.String(), "/") {
 		return // some subtests only: the others' statements are unused
 	}

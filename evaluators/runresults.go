@@ -21,7 +21,7 @@ type RunResult struct {
 	Score          float64   `json:"score" ch:"score"`
 	Error          string    `json:"error,omitempty" ch:"error"` // why the rule could not judge the run
 	Reason         string    `json:"reason,omitempty" ch:"reason"`
-	Dataset        string    `json:"dataset,omitempty" ch:"dataset"`                  // dataset name; "" for a production run
+	Dataset        string    `json:"dataset,omitempty" ch:"dataset"`                 // dataset name; "" for a production run
 	DatasetVersion uint32    `json:"dataset_version,omitempty" ch:"dataset_version"` // 0 for a production run
 	EvaluatedAt    time.Time `json:"evaluated_at" ch:"evaluated_at"`
 }

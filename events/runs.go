@@ -59,7 +59,7 @@ type RunSummary struct {
 	ToolCalls   uint64    `json:"tool_calls" ch:"tool_calls"`
 	// ErrorEvents counts the run's other events whose status is error.
 	ErrorEvents  uint64  `json:"error_events" ch:"error_events"`
-	InputTokens  uint64  `json:"input_tokens" ch:"input_tokens"`  // of its model calls
+	InputTokens  uint64  `json:"input_tokens" ch:"input_tokens"`   // of its model calls
 	OutputTokens uint64  `json:"output_tokens" ch:"output_tokens"` // of its model calls
 	CostUSD      float64 `json:"cost_usd" ch:"cost_usd"`           // of its model calls
 	// Policy counts the run's policy decisions by decision.

@@ -38,12 +38,16 @@ func runRows(base time.Time) []events.Row {
 			r.Tool, r.Authorization, r.SideEffect, r.Args, r.Status = "lookup_order", "allowed", "read", `{"order_id":"ORD-1"}`, "error"
 		}),
 		row("approval", "s3", "s0", 1000, func(r *events.Row) { r.Action, r.Result, r.ApproverRole = "issue_refund", "rejected", "support_lead" }),
-		row("policy", "s4", "s0", 1100, func(r *events.Row) { r.PolicyVersion, r.Decision, r.ReasonCode = "refund-policy@7", "require_approval", "requires_manager" }),
+		row("policy", "s4", "s0", 1100, func(r *events.Row) {
+			r.PolicyVersion, r.Decision, r.ReasonCode = "refund-policy@7", "require_approval", "requires_manager"
+		}),
 		row("tool", "s5", "s0", 1200, func(r *events.Row) {
 			r.Tool, r.Authorization, r.SideEffect = "issue_refund", "approval_required", "external"
 			r.ContractViolations = []string{"idempotency_key"}
 		}),
-		row("tool", "s6", "s0", 1300, func(r *events.Row) { r.Tool, r.Authorization, r.SideEffect = "send_email", "approval_required", "external" }),
+		row("tool", "s6", "s0", 1300, func(r *events.Row) {
+			r.Tool, r.Authorization, r.SideEffect = "send_email", "approval_required", "external"
+		}),
 		row("retrieval", "s7", "s0", 1400, func(r *events.Row) {
 			r.SourceIDs, r.AccessDecision, r.ContractViolations = []string{"kb:a"}, "allowed", []string{"freshness"}
 			r.RedactionCounts, r.Redactions = map[string]uint32{"email": 1}, 1

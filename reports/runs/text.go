@@ -51,8 +51,15 @@ func (t *Tree) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "status %s (%s)  started %s  duration %s\n", orDash(r.Status), orDash(r.StopReason), r.Started.UTC().Format(timeLayout), ms(r.DurationMS))
 	fmt.Fprintf(&b, "%d events: %d model calls, %d tool calls, %d with status error  tokens %d in / %d out  cost %s\n",
 		r.Events, r.ModelCalls, r.ToolCalls, r.ErrorEvents, r.InputTokens, r.OutputTokens, usd(r.CostUSD))
-	fmt.Fprintf(&b, "policy %s  failing rules %s  contract violations %d  redactions %d\n\n",
+	fmt.Fprintf(&b, "policy %s  failing rules %s  contract violations %d  redactions %d\n",
 		orDash(decisions(r.Policy)), orDash(strings.Join(r.FailingRules, ", ")), r.ContractViolations, r.Redactions)
+	for _, e := range t.Events {
+		if e.Run != nil { // the run's payloads, as stored (redacted)
+			fmt.Fprintf(&b, "input  %s\noutput %s\n", orDash(string(e.Run.Input)), orDash(string(e.Run.Output)))
+			break
+		}
+	}
+	b.WriteString("\n")
 	for i, e := range t.Events {
 		writeEvent(&b, e, "", i == len(t.Events)-1)
 	}
@@ -114,14 +121,7 @@ func writeEvent(b *bytes.Buffer, e *Event, prefix string, last bool) {
 func describe(e *Event) string {
 	switch {
 	case e.Run != nil:
-		s := fmt.Sprintf("run %s %s → %s", orDash(e.Run.Actor), orDash(e.Run.Task), orDash(e.Run.StopReason))
-		if len(e.Run.Input) > 0 {
-			s += "  input " + string(e.Run.Input)
-		}
-		if len(e.Run.Output) > 0 {
-			s += "  output " + string(e.Run.Output)
-		}
-		return s
+		return fmt.Sprintf("run %s %s → %s", orDash(e.Run.Actor), orDash(e.Run.Task), orDash(e.Run.StopReason))
 	case e.Model != nil:
 		m := e.Model
 		cost := usd(m.CostUSD)

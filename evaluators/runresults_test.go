@@ -34,12 +34,12 @@ func checkRunReaders(t *testing.T, ctx context.Context, rec *snapshot.Recorder) 
 	}
 	rec.Take()
 
-	got, err := RunResults(ctx, rec, []events.RunKey{{"beta", "b1"}, {"beta", "b2"}, {"acme", "b1"}})
+	got, err := RunResults(ctx, rec, []events.RunKey{{Tenant: "beta", RunID: "b1"}, {Tenant: "beta", RunID: "b2"}, {Tenant: "acme", RunID: "b1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec.CheckTake(t, "run_results", nil)
-	b1, b2 := got[events.RunKey{"beta", "b1"}], got[events.RunKey{"beta", "b2"}]
+	b1, b2 := got[events.RunKey{Tenant: "beta", RunID: "b1"}], got[events.RunKey{Tenant: "beta", RunID: "b2"}]
 	if len(got) != 2 || len(b1) != 1 || b1[0].RuleVersion != "v2" || !b1[0].Passed || b1[0].Dataset != "bot" || b1[0].DatasetVersion != 2 {
 		t.Errorf("b1 (re-scored with v2) = %+v; all %v", b1, got)
 	}

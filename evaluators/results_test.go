@@ -89,6 +89,8 @@ func TestResultsReadAndWrite(t *testing.T) {
 		t.Errorf("no rules sent %q", qs)
 	}
 
+	checkRunReaders(t, ctx, rec)
+
 	for _, n := range stmts.Names() {
 		if !rec.Checked(stmts.Get(n)) {
 			t.Errorf("sql/%s.sql is sent by no operation of this test: cover it, or delete it", n)

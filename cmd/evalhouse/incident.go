@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/datasets/incidents"
+	"github.com/evalhouse/evalhouse/reports/runs"
 )
 
 func (a *app) incidentCmd() *cobra.Command {
@@ -41,26 +43,45 @@ func (a *app) withIncidents(cmd *cobra.Command, fn func(ctx context.Context, inc
 
 func (a *app) incidentOpenCmd() *cobra.Command {
 	var (
-		traces                 []string
+		traces, runIDs         []string
 		title, severity, owner string
 	)
 	cmd := &cobra.Command{
-		Use:     "open --trace ID [--trace ID…] --title TEXT --severity sev1|sev2|sev3|sev4",
-		Short:   "Open an incident on one or more traces",
-		Example: `  evalhouse incident open --trace 4bf92f3577b34da6a3ce929d0e0e4736 --title "refund issued without approval" --severity sev2 --owner support-oncall`,
-		Args:    cobra.NoArgs,
+		Use:   "open --trace ID|--run RUN_ID [--trace ID…] [--run RUN_ID…] --title TEXT --severity sev1|sev2|sev3|sev4",
+		Short: "Open an incident on one or more traces (or runs, by run id)",
+		Long: `Open an incident on failed runs, named by trace id (--trace) or by run id
+(--run, as evalhouse runs lists them: the run's trace is looked up). A run
+id the store does not hold exits 3; one that several tenants' runs have
+exits 2 (name the run by its trace).`,
+		Example: `  evalhouse incident open --trace 4bf92f3577b34da6a3ce929d0e0e4736 --title "refund issued without approval" --severity sev2 --owner support-oncall
+  evalhouse incident open --run run-2.4.0-p04 --title "reset token pasted into chat" --severity sev2`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withIncidents(cmd, func(ctx context.Context, is *incidents.Store) error {
-				inc, err := is.Open(ctx, traces, title, severity, owner)
+			ctx := cmd.Context()
+			s, err := a.openMigrated(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			all := slices.Clone(traces)
+			for _, id := range runIDs {
+				ref, err := runs.Resolve(ctx, s.Conn, id, "")
 				if err != nil {
-					return err
+					return runError(fmt.Errorf("--run %s: %w", id, err))
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "opened %s: %s (%s) on %d trace(s)\n", inc.ID, inc.Title, inc.Severity, len(inc.TraceIDs))
-				return nil
-			})
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s (tenant %s): trace %s\n", ref.RunID, ref.Tenant, ref.TraceID)
+				all = append(all, ref.TraceID)
+			}
+			inc, err := incidents.New(s.Conn, datasets.New(s.Conn)).Open(ctx, all, title, severity, owner)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "opened %s: %s (%s) on %d trace(s)\n", inc.ID, inc.Title, inc.Severity, len(inc.TraceIDs))
+			return nil
 		},
 	}
 	cmd.Flags().StringSliceVar(&traces, "trace", nil, "trace id of a failed run (repeat for more)")
+	cmd.Flags().StringSliceVar(&runIDs, "run", nil, "run id of a failed run, as `evalhouse runs` lists it (repeat for more)")
 	cmd.Flags().StringVar(&title, "title", "", "what went wrong")
 	cmd.Flags().StringVar(&severity, "severity", "sev3", "sev1, sev2, sev3 or sev4")
 	cmd.Flags().StringVar(&owner, "owner", os.Getenv("USER"), "who owns the incident")

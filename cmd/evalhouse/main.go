@@ -94,7 +94,8 @@ Start here:
 	root.PersistentFlags().StringVar(&a.storeDSN, "store", def, "where the data lives (env EVALHOUSE_STORE); see above")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log verbosity: debug, info, warn, error")
 	root.AddCommand(a.migrateCmd(), a.ingestCmd(), a.serveCmd(), a.sqlCmd(), a.reportCmd(),
-		a.evalCmd(), a.gateCmd(), a.incidentCmd(), a.datasetCmd(), a.rulesCmd(), a.exportCmd(), a.keysCmd())
+		a.evalCmd(), a.gateCmd(), a.incidentCmd(), a.datasetCmd(), a.rulesCmd(), a.exportCmd(), a.keysCmd(),
+		a.runsCmd(), a.runCmd())
 	rewordErrors(root)
 	return root
 }

@@ -123,6 +123,11 @@ demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â
 	@$(GATE) --release 2.4.1; $(call expect,0,pass)
 	@echo; echo "== gate history"
 	$(EH) sql "SELECT release, dataset, dataset_version AS v, verdict, exit_code FROM gate_decisions ORDER BY decided_at, seq"
+	@echo; echo "== what the analysts see: cost and policy over the last day"
+	$(EH) report cost --since 1d --format table
+	$(EH) report policy --since 1d --format table
+	@echo; echo "== a responder reconstructs the failed production run"
+	$(EH) run show run-2.4.0-p04
 
 test: libchdb clickhouse-js tools ## unit and end-to-end tests against the real embedded engine, with -race
 	$(GO) vet ./...

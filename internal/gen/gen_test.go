@@ -6,6 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -243,6 +247,30 @@ func TestDataset(t *testing.T) {
 	for _, d := range []string{"allow", "deny", "require_approval", ""} {
 		if decisions[d] == 0 {
 			t.Errorf("no case expects %q: %v", d, decisions)
+		}
+	}
+}
+
+// The mix docs/reports.md prints per million events is what a million
+// events of seed 1 hold.
+func TestDocumentedMix(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/reports.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := gen.Write(io.Discard, gen.Config{Events: 1000000, Seed: 1, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile(`(?m)^\| ([a-z]+) \| ([0-9,]+) \| [0-9.]+% \|$`)
+	rows := row.FindAllStringSubmatch(string(doc), -1)
+	if len(rows) != len(envelope.Kinds) {
+		t.Fatalf("docs/reports.md has %d rows of the mix, want %d", len(rows), len(envelope.Kinds))
+	}
+	for _, m := range rows {
+		n, _ := strconv.Atoi(strings.ReplaceAll(m[2], ",", ""))
+		if got := st.Kinds[envelope.Kind(m[1])]; got != n {
+			t.Errorf("docs/reports.md: %s %d per million, the generator writes %d", m[1], n, got)
 		}
 	}
 }

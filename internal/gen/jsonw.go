@@ -65,14 +65,7 @@ func (l *line) time(k string, t time.Time) {
 
 func (l *line) strs(k string, vs ...string) {
 	l.key(k)
-	l.b = append(l.b, '[')
-	for i, v := range vs {
-		if i > 0 {
-			l.b = append(l.b, ',')
-		}
-		l.b = appendString(l.b, v)
-	}
-	l.b = append(l.b, ']')
+	l.b = appendStrings(l.b, vs)
 }
 
 // raw writes v, which must already be JSON.
@@ -104,17 +97,7 @@ func (o *obj) str(k, v string)                { o.key(k); o.b = appendString(o.b
 func (o *obj) int(k string, v int64)          { o.key(k); o.b = strconv.AppendInt(o.b, v, 10) }
 func (o *obj) num(k string, v float64, p int) { o.key(k); o.b = appendNum(o.b, v, p) }
 func (o *obj) bool(k string, v bool)          { o.key(k); o.b = strconv.AppendBool(o.b, v) }
-func (o *obj) strs(k string, vs ...string) {
-	o.key(k)
-	o.b = append(o.b, '[')
-	for i, v := range vs {
-		if i > 0 {
-			o.b = append(o.b, ',')
-		}
-		o.b = appendString(o.b, v)
-	}
-	o.b = append(o.b, ']')
-}
+func (o *obj) strs(k string, vs ...string) { o.key(k); o.b = appendStrings(o.b, vs) }
 func (o *obj) end() []byte { return append(o.b, '}') }
 
 func appendNum(b []byte, v float64, prec int) []byte {
@@ -130,6 +113,18 @@ func appendNum(b []byte, v float64, prec int) []byte {
 		i--
 	}
 	return b[:i]
+}
+
+// appendStrings appends vs as a JSON array of strings.
+func appendStrings(b []byte, vs []string) []byte {
+	b = append(b, '[')
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, v)
+	}
+	return append(b, ']')
 }
 
 // appendString appends s as a JSON string.

@@ -97,8 +97,8 @@ func (o *obj) str(k, v string)                { o.key(k); o.b = appendString(o.b
 func (o *obj) int(k string, v int64)          { o.key(k); o.b = strconv.AppendInt(o.b, v, 10) }
 func (o *obj) num(k string, v float64, p int) { o.key(k); o.b = appendNum(o.b, v, p) }
 func (o *obj) bool(k string, v bool)          { o.key(k); o.b = strconv.AppendBool(o.b, v) }
-func (o *obj) strs(k string, vs ...string) { o.key(k); o.b = appendStrings(o.b, vs) }
-func (o *obj) end() []byte { return append(o.b, '}') }
+func (o *obj) strs(k string, vs ...string)    { o.key(k); o.b = appendStrings(o.b, vs) }
+func (o *obj) end() []byte                    { return append(o.b, '}') }
 
 func appendNum(b []byte, v float64, prec int) []byte {
 	if v == float64(int64(v)) && v < 1e15 && v > -1e15 {

@@ -12,7 +12,7 @@ import (
 // memory writes a memory event: a read of the customer's preferences, a
 // write of the conversation summary, or an erasure.
 func (g *generator) memory(op string) {
-	s := &g.run_
+	s := &g.rs
 	l := g.child(envelope.KindMemory, g.ms(3, 30), "ok")
 	l.str("op", op)
 	switch op {
@@ -36,7 +36,7 @@ func (g *generator) memory(op string) {
 // (denied); a few find nothing (attributes.hits 0, source_ids naming the
 // index searched); some are served from a stale index.
 func (g *generator) retrieval() {
-	r, s := &g.r, &g.run_
+	r, s := &g.r, &g.rs
 	l := g.child(envelope.KindRetrieval, g.ms(25, 180), "ok")
 	src := kbSources[s.task.name]
 	denied := r.chance(0.02)
@@ -80,7 +80,7 @@ func (g *generator) retrieval() {
 }
 
 func (g *generator) source(src []string) string {
-	return strings.Replace(pick(&g.r, src), "{sku}", g.run_.sku, 1)
+	return strings.Replace(pick(&g.r, src), "{sku}", g.rs.sku, 1)
 }
 
 // model writes a model call and reports whether it succeeded. Three in
@@ -88,7 +88,7 @@ func (g *generator) source(src []string) string {
 // input, so they disagree with the price table); the rest leave cost_usd
 // for ingest to compute.
 func (g *generator) model(step, model string, inBase, outBase int, outStatus string) bool {
-	r, s := &g.r, &g.run_
+	r, s := &g.r, &g.rs
 	scale := s.rel.tokenScale * (0.9 + 0.2*r.float())
 	in := int64(math.Round(float64(inBase)*(0.8+0.4*r.float())*scale)) + int64(len(g.marks))*45
 	out := int64(math.Round(float64(outBase) * (0.6 + 0.8*r.float())))
@@ -150,7 +150,7 @@ func (g *generator) model(step, model string, inBase, outBase int, outStatus str
 // the tool is gated, and a retry when it fails) and reports whether the
 // run goes on.
 func (g *generator) tool(name string) bool {
-	r, s := &g.r, &g.run_
+	r, s := &g.r, &g.rs
 	def := tools[name]
 	auth := "allowed"
 	if def.gated {
@@ -179,7 +179,7 @@ func (g *generator) tool(name string) bool {
 }
 
 func (g *generator) toolEvent(name string, def toolDef, auth, key string, retry int64, status string, d time.Duration) {
-	s := &g.run_
+	s := &g.rs
 	l := g.child(envelope.KindTool, d, status)
 	l.str("tool", name)
 	a := newObj(g.tmp[:0])
@@ -225,7 +225,7 @@ var toolErrors = []string{"timeout", "upstream_503", "rate_limited", "invalid_st
 // gate writes the policy decision before a gated tool, and the approval
 // when it asks for one, and returns the tool's authorization.
 func (g *generator) gate(name string, def toolDef) string {
-	r, s := &g.r, &g.run_
+	r, s := &g.r, &g.rs
 	version, decision, reason := "account-security@v2", "allow", def.reasonOK
 	switch name {
 	case "issue_refund":
@@ -307,10 +307,10 @@ func (g *generator) approval(action string, def toolDef) string {
 	case x < 0.17:
 		result, auth = "rejected", "denied"
 	}
-	ts := g.run_.cur
+	ts := g.rs.cur
 	l := g.child(envelope.KindApproval, d, "ok")
 	role := def.approver
-	if action == "issue_refund" && g.run_.amt > 300 {
+	if action == "issue_refund" && g.rs.amt > 300 {
 		role = "finance_manager"
 	}
 	l.str("approver_role", role)
@@ -338,7 +338,7 @@ func (g *generator) guardrail() {
 
 // evals writes one eval event per evaluator after the run.
 func (g *generator) evals() {
-	r, s := &g.r, &g.run_
+	r, s := &g.r, &g.rs
 	for _, e := range evaluators {
 		score := e.base + s.rel.evalShift + (r.float()-0.5)*0.3
 		if e.name == "policy_compliance" {

@@ -26,7 +26,7 @@ type generator struct {
 	root  [16]byte
 	ln    line
 	tmp   []byte
-	run_  runState
+	rs    runState
 	stats Stats
 }
 
@@ -81,7 +81,7 @@ func (g *generator) ms(lo, hi int) time.Duration {
 // run plans one run and appends it, cut to the events still owed, to out.
 func (g *generator) run() {
 	r := &g.r
-	s := &g.run_
+	s := &g.rs
 	*s = runState{actions: s.actions[:0], status: "ok", stop: "completed"}
 	g.kids, g.marks = g.kids[:0], g.marks[:0]
 
@@ -172,7 +172,7 @@ func taskNamed(name string) *task {
 // tools (each gated one after its policy decision and approval), a
 // guardrail, the reply, a memory write, and the evals of a dataset run.
 func (g *generator) steps() {
-	r, s := &g.r, &g.run_
+	r, s := &g.r, &g.rs
 	if r.chance(0.7) {
 		g.memory("read")
 	}
@@ -222,16 +222,16 @@ func (g *generator) steps() {
 }
 
 func (g *generator) replyModel() string {
-	if g.run_.tenant == "globex" {
+	if g.rs.tenant == "globex" {
 		return "claude-sonnet-4"
 	}
-	return g.run_.rel.replyModel
+	return g.rs.rel.replyModel
 }
 
 // child opens a child event starting at the cursor and lasting d, and
 // moves the cursor past it.
 func (g *generator) child(kind envelope.Kind, d time.Duration, status string) *line {
-	s := &g.run_
+	s := &g.rs
 	l := &g.ln
 	l.b = g.kids
 	l.open(string(kind))
@@ -261,7 +261,7 @@ func (g *generator) done() {
 
 // runEvent appends the run's own event, which spans start to end.
 func (g *generator) runEvent(start, end time.Time) {
-	r, s := &g.r, &g.run_
+	r, s := &g.r, &g.rs
 	l := line{b: g.out}
 	l.open("run")
 	l.hex("event_id", "evt_", r, 24)
@@ -318,7 +318,7 @@ var (
 // fill appends tmpl as a JSON string with the run's {ord}, {sub}, {sku}
 // and {amt} filled in. Templates hold nothing JSON must escape.
 func (g *generator) fill(b []byte, tmpl string) []byte {
-	s := &g.run_
+	s := &g.rs
 	b = append(b, '"')
 	for i := 0; i < len(tmpl); i++ {
 		if tmpl[i] != '{' || i+4 >= len(tmpl) || tmpl[i+4] != '}' {

@@ -96,6 +96,7 @@ Start here:
 	root.AddCommand(a.migrateCmd(), a.ingestCmd(), a.serveCmd(), a.sqlCmd(), a.reportCmd(),
 		a.evalCmd(), a.gateCmd(), a.incidentCmd(), a.datasetCmd(), a.rulesCmd(), a.exportCmd(), a.keysCmd(),
 		a.runsCmd(), a.runCmd())
+	root.AddCommand(a.devCmd())
 	rewordErrors(root)
 	return root
 }

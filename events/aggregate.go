@@ -39,7 +39,10 @@ type Metric struct {
 // the result: exact or t-digest).
 func (m Metric) Quantile() bool { return m.quantile }
 
-const latencyExpr = "if(latency_ms > 0, latency_ms, duration_ms)"
+const (
+	latencyExpr = "if(latency_ms > 0, latency_ms, duration_ms)"
+	ttftExpr    = "if(JSONHas(attributes, 'time_to_first_token_ms'), JSONExtractFloat(attributes, 'time_to_first_token_ms'), NULL)"
+)
 
 func pct(name, doc, expr string, q float64, rollupIdx int) Metric {
 	m := Metric{Name: name, Unit: "ms", Doc: doc, quantile: true,
@@ -60,6 +63,8 @@ var metrics = []Metric{
 	{Name: "error_rate", Unit: "ratio", Doc: "errors / events", raw: "countIf(status = 'error') / count()", rollup: "sum(errors) / sum(calls)"},
 	{Name: "input_tokens", Unit: "tokens", Doc: "input tokens", raw: "sum(input_tokens)", rollup: "sum(input_tokens)"},
 	{Name: "output_tokens", Unit: "tokens", Doc: "output tokens", raw: "sum(output_tokens)", rollup: "sum(output_tokens)"},
+	{Name: "cache_read_tokens", Unit: "tokens", Doc: "input tokens read from the provider's cache (attribute gen_ai.usage.cache_read.input_tokens)",
+		raw: "sum(JSONExtractUInt(attributes, 'gen_ai.usage.cache_read.input_tokens'))"},
 	{Name: "cost_usd", Unit: "usd", Doc: "cost, as reported or priced at ingest", raw: "sum(cost_usd)", rollup: "sum(cost_usd)"},
 	{Name: "cost_per_run", Unit: "usd", Doc: "cost / distinct runs", raw: "sum(cost_usd) / greatest(uniqExactIf(run_id, run_id != ''), 1)"},
 	{Name: "cost_priced", Unit: "usd", Doc: "the part of cost computed from the price table (the agent reported none)", raw: "sumIf(cost_usd, startsWith(cost_source, 'price_table@'))"},
@@ -70,6 +75,8 @@ var metrics = []Metric{
 	pct("latency_p50", "median latency (latency_ms, else duration_ms)", latencyExpr, 0.5, 1),
 	pct("latency_p95", "95th percentile latency", latencyExpr, 0.95, 2),
 	pct("latency_p99", "99th percentile latency", latencyExpr, 0.99, 3),
+	pct("ttft_p50", "median time to first token (attribute time_to_first_token_ms, where the trace has it)", ttftExpr, 0.5, 0),
+	pct("ttft_p95", "95th percentile time to first token", ttftExpr, 0.95, 0),
 	{Name: "retries", Unit: "count", Doc: "tool retries (retry_count)", raw: "sum(retry_count)"},
 	{Name: "side_effect_calls", Unit: "count", Doc: "tool calls with a write or external side effect", raw: "countIf(kind = 'tool' AND side_effect IN ('write', 'external'))"},
 	{Name: "authorization_denials", Unit: "count", Doc: "tool calls denied authorization", raw: "countIf(kind = 'tool' AND authorization = 'denied')"},
@@ -382,7 +389,7 @@ func Aggregate(ctx context.Context, conn driver.Conn, q AggQuery) (AggResult, er
 		if rollup {
 			e = m.rollup
 		}
-		d.Select = append(d.Select, fmt.Sprintf("toFloat64(%s) AS m%d", e, i))
+		d.Select = append(d.Select, fmt.Sprintf("ifNull(toFloat64(%s), 0) AS m%d", e, i)) // a percentile of no value is NULL
 	}
 	rows, err := conn.Query(ctx, stmts.Render("aggregate", d), args...)
 	if err != nil {

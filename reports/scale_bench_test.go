@@ -66,10 +66,26 @@ var scaleCases = []scaleCase{
 	{name: "rollup/cost_by_model_day", baseline: "raw/cost_by_model_day", run: raw(`SELECT model, toStartOfDay(hour) AS day, sum(calls),
 		sum(input_tokens), sum(output_tokens), sum(cost_usd), quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms)
 		FROM model_usage_hourly WHERE hour > now() - INTERVAL 30 DAY GROUP BY model, day`)},
+	{name: "report/cost", baseline: "raw/cost_by_model_day", run: preset("cost")},
+	{name: "report/latency", baseline: "raw/latency_by_kind_model_tool_release", run: preset("latency")},
+	{name: "report/tools", baseline: "raw/tools_by_tool_release", run: preset("tools")},
+	{name: "report/policy", baseline: "raw/policy_by_version_reason_day", run: preset("policy")},
+	{name: "report/rag", baseline: "raw/rag_by_release_source", run: preset("rag")},
+	{name: "report/quality", baseline: "raw/cost_by_tenant_release", run: preset("quality")},
 	{name: "report/summary", run: func(ctx context.Context, conn driver.Conn) error {
 		_, err := reports.BuildSummary(ctx, conn, "")
 		return err
 	}},
+}
+
+// preset returns a case that builds the report name over the last 30
+// days, every table of it.
+func preset(name string) func(context.Context, driver.Conn) error {
+	return func(ctx context.Context, conn driver.Conn) error {
+		now := time.Now().UTC()
+		_, err := reports.Build(ctx, conn, name, reports.Options{Window: reports.Window{Since: now.AddDate(0, 0, -30), Until: now}})
+		return err
+	}
 }
 
 // raw returns a case that runs q and reads every row it returns.

@@ -148,8 +148,6 @@ bench: libchdb ## every benchmark, each beside its baseline; figures go to docs/
 # reused while the same N and seed are asked for and the store is younger than
 # REPORT_MAX_AGE days (the data's 30-day window ends when it was generated).
 # make bench runs 1M events; the issue's figures are REPORT_EVENTS=10000000.
-# Ingest reads the file with stdin closed: the embedded engine takes a piped
-# stdin as data for its INSERTs (so `generate | ingest -` fails on it).
 REPORT_EVENTS    ?= 1000000
 REPORT_SEED      ?= 1
 REPORT_MAX_AGE   ?= 7

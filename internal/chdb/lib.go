@@ -71,6 +71,9 @@ func load() (*lib, error) {
 			loadErr = fmt.Errorf("%w at %s: run `make libchdb` to fetch it, or set CHDB_LIB_PATH", ErrLibraryNotFound, path)
 			return
 		}
+		if loadErr = detachStdin(); loadErr != nil {
+			return
+		}
 		h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 		if err != nil {
 			loadErr = fmt.Errorf("chdb: load %s: %w", path, err)

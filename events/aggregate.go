@@ -30,9 +30,9 @@ type Metric struct {
 	// Unit is "count", "usd", "ms", "tokens" or "ratio" (0..1).
 	Unit string `json:"unit"`
 	// Doc says what it counts, for --help and docs/reports.md.
-	Doc string `json:"doc"`
-	raw, rollup string
-	quantile    bool
+	Doc      string `json:"doc"`
+	raw      string
+	quantile bool
 }
 
 // Quantile reports whether the metric is a percentile (its method is in
@@ -41,42 +41,39 @@ func (m Metric) Quantile() bool { return m.quantile }
 
 const (
 	latencyExpr = "if(latency_ms > 0, latency_ms, duration_ms)"
-	ttftExpr    = "if(JSONHas(attributes, 'time_to_first_token_ms'), JSONExtractFloat(attributes, 'time_to_first_token_ms'), NULL)"
+	// simpleJSON: attributes are stored flat (dotted keys), and it is
+	// several times faster than a full JSON parse of every row.
+	ttftExpr = "if(simpleJSONHas(attributes, 'time_to_first_token_ms'), simpleJSONExtractFloat(attributes, 'time_to_first_token_ms'), NULL)"
 )
 
-func pct(name, doc, expr string, q float64, rollupIdx int) Metric {
-	m := Metric{Name: name, Unit: "ms", Doc: doc, quantile: true,
-		raw: fmt.Sprintf("quantileExactInclusive(%g)(%s)", q, expr)}
-	if rollupIdx > 0 {
-		m.rollup = fmt.Sprintf("quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms)[%d]", rollupIdx)
-	}
-	return m
+func pct(name, doc, expr string, q float64) Metric {
+	return Metric{Name: name, Unit: "ms", Doc: doc, quantile: true, raw: fmt.Sprintf("quantileExactInclusive(%g)(%s)", q, expr)}
 }
 
 // metrics is the catalog, in the order Metrics lists it.
 var metrics = []Metric{
-	{Name: "events", Unit: "count", Doc: "events", raw: "count()", rollup: "sum(calls)"},
+	{Name: "events", Unit: "count", Doc: "events", raw: "count()"},
 	{Name: "runs", Unit: "count", Doc: "distinct runs", raw: "uniqExactIf(run_id, run_id != '')"},
-	{Name: "model_calls", Unit: "count", Doc: "model calls", raw: "countIf(kind = 'model')", rollup: "sum(calls)"},
+	{Name: "model_calls", Unit: "count", Doc: "model calls", raw: "countIf(kind = 'model')"},
 	{Name: "tool_calls", Unit: "count", Doc: "tool calls", raw: "countIf(kind = 'tool')"},
-	{Name: "errors", Unit: "count", Doc: "events with status error", raw: "countIf(status = 'error')", rollup: "sum(errors)"},
-	{Name: "error_rate", Unit: "ratio", Doc: "errors / events", raw: "countIf(status = 'error') / count()", rollup: "sum(errors) / sum(calls)"},
-	{Name: "input_tokens", Unit: "tokens", Doc: "input tokens", raw: "sum(input_tokens)", rollup: "sum(input_tokens)"},
-	{Name: "output_tokens", Unit: "tokens", Doc: "output tokens", raw: "sum(output_tokens)", rollup: "sum(output_tokens)"},
+	{Name: "errors", Unit: "count", Doc: "events with status error", raw: "countIf(status = 'error')"},
+	{Name: "error_rate", Unit: "ratio", Doc: "errors / events", raw: "countIf(status = 'error') / count()"},
+	{Name: "input_tokens", Unit: "tokens", Doc: "input tokens", raw: "sum(input_tokens)"},
+	{Name: "output_tokens", Unit: "tokens", Doc: "output tokens", raw: "sum(output_tokens)"},
 	{Name: "cache_read_tokens", Unit: "tokens", Doc: "input tokens read from the provider's cache (attribute gen_ai.usage.cache_read.input_tokens)",
-		raw: "sum(JSONExtractUInt(attributes, 'gen_ai.usage.cache_read.input_tokens'))"},
-	{Name: "cost_usd", Unit: "usd", Doc: "cost, as reported or priced at ingest", raw: "sum(cost_usd)", rollup: "sum(cost_usd)"},
+		raw: "sum(simpleJSONExtractUInt(attributes, 'gen_ai.usage.cache_read.input_tokens'))"},
+	{Name: "cost_usd", Unit: "usd", Doc: "cost, as reported or priced at ingest", raw: "sum(cost_usd)"},
 	{Name: "cost_per_run", Unit: "usd", Doc: "cost / distinct runs", raw: "sum(cost_usd) / greatest(uniqExactIf(run_id, run_id != ''), 1)"},
 	{Name: "cost_priced", Unit: "usd", Doc: "the part of cost computed from the price table (the agent reported none)", raw: "sumIf(cost_usd, startsWith(cost_source, 'price_table@'))"},
 	{Name: "cost_reported", Unit: "usd", Doc: "the part of cost the agent reported", raw: "sumIf(cost_usd, NOT startsWith(cost_source, 'price_table@'))"},
-	pct("duration_p50", "median duration", "duration_ms", 0.5, 0),
-	pct("duration_p95", "95th percentile duration", "duration_ms", 0.95, 0),
-	pct("duration_p99", "99th percentile duration", "duration_ms", 0.99, 0),
-	pct("latency_p50", "median latency (latency_ms, else duration_ms)", latencyExpr, 0.5, 1),
-	pct("latency_p95", "95th percentile latency", latencyExpr, 0.95, 2),
-	pct("latency_p99", "99th percentile latency", latencyExpr, 0.99, 3),
-	pct("ttft_p50", "median time to first token (attribute time_to_first_token_ms, where the trace has it)", ttftExpr, 0.5, 0),
-	pct("ttft_p95", "95th percentile time to first token", ttftExpr, 0.95, 0),
+	pct("duration_p50", "median duration", "duration_ms", 0.5),
+	pct("duration_p95", "95th percentile duration", "duration_ms", 0.95),
+	pct("duration_p99", "99th percentile duration", "duration_ms", 0.99),
+	pct("latency_p50", "median latency (latency_ms, else duration_ms)", latencyExpr, 0.5),
+	pct("latency_p95", "95th percentile latency", latencyExpr, 0.95),
+	pct("latency_p99", "99th percentile latency", latencyExpr, 0.99),
+	pct("ttft_p50", "median time to first token (attribute time_to_first_token_ms, where the trace has it)", ttftExpr, 0.5),
+	pct("ttft_p95", "95th percentile time to first token", ttftExpr, 0.95),
 	{Name: "retries", Unit: "count", Doc: "tool retries (retry_count)", raw: "sum(retry_count)"},
 	{Name: "side_effect_calls", Unit: "count", Doc: "tool calls with a write or external side effect", raw: "countIf(kind = 'tool' AND side_effect IN ('write', 'external'))"},
 	{Name: "authorization_denials", Unit: "count", Doc: "tool calls denied authorization", raw: "countIf(kind = 'tool' AND authorization = 'denied')"},
@@ -87,8 +84,8 @@ var metrics = []Metric{
 	{Name: "approvals", Unit: "count", Doc: "approval events", raw: "countIf(kind = 'approval')"},
 	{Name: "approval_rate", Unit: "ratio", Doc: "approved / approvals", raw: "countIf(kind = 'approval' AND result = 'approved') / greatest(countIf(kind = 'approval'), 1)"},
 	{Name: "approvals_expired", Unit: "count", Doc: "approvals that expired", raw: "countIf(kind = 'approval' AND result = 'expired')"},
-	pct("approval_latency_p50", "median approval wait (duration_ms)", "if(kind = 'approval', duration_ms, NULL)", 0.5, 0),
-	pct("approval_latency_p95", "95th percentile approval wait", "if(kind = 'approval', duration_ms, NULL)", 0.95, 0),
+	pct("approval_latency_p50", "median approval wait (duration_ms)", "if(kind = 'approval', duration_ms, NULL)", 0.5),
+	pct("approval_latency_p95", "95th percentile approval wait", "if(kind = 'approval', duration_ms, NULL)", 0.95),
 	{Name: "retrievals", Unit: "count", Doc: "retrievals", raw: "countIf(kind = 'retrieval')"},
 	{Name: "stale_hits", Unit: "count", Doc: "retrievals that returned stale sources", raw: "countIf(kind = 'retrieval' AND freshness_stale)"},
 	{Name: "forbidden_attempts", Unit: "count", Doc: "retrievals denied access", raw: "countIf(kind = 'retrieval' AND access_decision = 'denied')"},
@@ -115,9 +112,6 @@ func MetricNamed(name string) (Metric, bool) {
 var dimensions = []string{"tenant", "environment", "release", "model", "tool", "kind", "status", "actor", "task", "run_id",
 	"prompt_version", "policy_version", "decision", "reason_code", "enforcement", "approver_role", "action", "result",
 	"authorization", "side_effect", "access_decision", "op", "evaluator", "dataset", "source", "cost_source"}
-
-// rollupDims are the dimensions model_usage_hourly keeps.
-var rollupDims = []string{"tenant", "environment", "release", "model"}
 
 // Dimensions lists the columns a query may group by.
 func Dimensions() []string { return slices.Clone(dimensions) }
@@ -241,23 +235,94 @@ func metricNames() string {
 	return strings.Join(n, ", ")
 }
 
-// Rollup reports whether model_usage_hourly answers q exactly (but for
-// its percentiles, which are t-digest estimates).
-func (q AggQuery) Rollup() bool {
+// rollup is a table the schema keeps from agent_events that answers some
+// queries without reading raw rows.
+type rollup struct {
+	table, ts string
+	// kinds is the kind filter it answers (model_usage_hourly holds model
+	// calls only); nil: it answers only queries without one (whole runs).
+	kinds []envelope.Kind
+	dims  []string
+	// metrics are the expressions of the metrics it keeps.
+	metrics map[string]string
+	// hourly: its time column is whole hours, so the window and buckets
+	// must be too.
+	hourly bool
+	method string
+}
+
+// rollups are tried in order; the first that answers a query serves it.
+var rollups = []rollup{
+	{table: "model_usage_hourly", ts: "hour", kinds: []envelope.Kind{envelope.KindModel}, hourly: true, method: PercentilesTDigest,
+		dims: []string{"tenant", "environment", "release", "model"},
+		metrics: map[string]string{"events": "sum(calls)", "model_calls": "sum(calls)", "errors": "sum(errors)",
+			"error_rate": "sum(errors) / sum(calls)", "input_tokens": "sum(input_tokens)", "output_tokens": "sum(output_tokens)",
+			"cost_usd": "sum(cost_usd)", "latency_p50": "quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms)[1]",
+			"latency_p95": "quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms)[2]", "latency_p99": "quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms)[3]"}},
+	// One row per run (partial rows until merged: every figure here is a
+	// sum or a distinct count, so partial rows add up); the window and
+	// buckets apply to the run's start.
+	{table: "run_summaries", ts: "started_at",
+		dims: []string{"tenant", "environment", "release", "run_id"},
+		metrics: map[string]string{"runs": "uniqExact(run_id)", "events": "sum(events)", "model_calls": "sum(model_calls)",
+			"tool_calls": "sum(tool_calls)", "errors": "sum(error_events)", "input_tokens": "sum(input_tokens)",
+			"output_tokens": "sum(output_tokens)", "cost_usd": "sum(cost_usd)",
+			"cost_per_run": "sum(cost_usd) / greatest(uniqExact(run_id), 1)", "denials": "sum(policy_denials)",
+			"violations": "sum(contract_violations)", "redactions": "sum(redactions)"}},
+}
+
+// Rollups name the tables a query may be answered from, for docs.
+func Rollups() []string {
+	var n []string
+	for _, r := range rollups {
+		n = append(n, r.table)
+	}
+	return n
+}
+
+// Rollup returns the rollup table that answers q exactly (but for
+// model_usage_hourly's percentiles, t-digest estimates), or "".
+func (q AggQuery) Rollup() string {
+	if r := q.rollup(); r != nil {
+		return r.table
+	}
+	return ""
+}
+
+func (q AggQuery) rollup() *rollup {
 	f := q.Filter
-	if q.Raw || q.Exact || len(f.Kinds) != 1 || f.Kinds[0] != envelope.KindModel || f.Tool != "" || len(f.Attrs) > 0 ||
-		!hourAligned(f.Since) || !hourAligned(f.Until) {
+	if q.Raw || q.Exact || f.Tool != "" || len(f.Attrs) > 0 {
+		return nil
+	}
+	for i := range rollups {
+		r := &rollups[i]
+		if r.serves(q) {
+			return r
+		}
+	}
+	return nil
+}
+
+func (r *rollup) serves(q AggQuery) bool {
+	f := q.Filter
+	if !slices.Equal(f.Kinds, r.kinds) || f.Model != "" && !slices.Contains(r.dims, "model") {
+		return false
+	}
+	if r.hourly && (!hourAligned(f.Since) || !hourAligned(f.Until)) {
 		return false
 	}
 	for _, m := range q.Metrics {
-		if mm, _ := MetricNamed(m); mm.rollup == "" {
+		if r.metrics[m] == "" {
 			return false
 		}
 	}
 	for _, d := range q.By {
-		if !slices.Contains(rollupDims, d) {
+		if !slices.Contains(r.dims, d) {
 			return false
 		}
+	}
+	if !r.hourly {
+		return true
 	}
 	switch b := q.Bucket; b.Unit {
 	case "interval":
@@ -287,14 +352,15 @@ func Aggregate(ctx context.Context, conn driver.Conn, q AggQuery) (AggResult, er
 	if err := q.Validate(); err != nil {
 		return AggResult{}, err
 	}
-	rollup := q.Rollup()
+	ru := q.rollup()
+	rollup := ru != nil
 	d := aggData{Table: "agent_events"}
 	res := AggResult{Source: "agent_events", Percentiles: PercentilesExact}
 	first, _ := MetricNamed(q.Metrics[0])
 	tsCol, weight := "ts", first.raw
 	if rollup {
-		d.Table, tsCol, weight = "model_usage_hourly", "hour", first.rollup
-		res.Source, res.Percentiles = "model_usage_hourly", PercentilesTDigest
+		d.Table, tsCol, weight = ru.table, ru.ts, ru.metrics[first.Name]
+		res.Source, res.Percentiles = ru.table, ru.method
 	} else if q.Exact {
 		d.Final = " FINAL"
 	}
@@ -387,7 +453,7 @@ func Aggregate(ctx context.Context, conn driver.Conn, q AggQuery) (AggResult, er
 		m, _ := MetricNamed(name)
 		e := m.raw
 		if rollup {
-			e = m.rollup
+			e = ru.metrics[name]
 		}
 		d.Select = append(d.Select, fmt.Sprintf("ifNull(toFloat64(%s), 0) AS m%d", e, i)) // a percentile of no value is NULL
 	}

@@ -52,6 +52,11 @@ func testAggregate(t *testing.T) {
 	if got := rows(rel); got != "1.0=[2 5 1 0.2 1 1 1] 2.0=[1 1 0 0 0 0 0]" {
 		t.Errorf("by release: %s", got)
 	}
+	runs := agg(events.AggQuery{Metrics: []string{"runs", "cost_usd", "cost_per_run", "model_calls"}, By: []string{"tenant"}})
+	runsRaw := agg(events.AggQuery{Metrics: []string{"runs", "cost_usd", "cost_per_run", "model_calls"}, By: []string{"tenant"}, Raw: true})
+	if runs.Source != "run_summaries" || rows(runs) != "acme=[2 2 1 2] globex=[1 0 0 0]" || rows(runsRaw) != rows(runs) {
+		t.Errorf("whole runs by tenant: %s from %s, raw %s", rows(runs), runs.Source, rows(runsRaw))
+	}
 	top := agg(events.AggQuery{Metrics: []string{"events", "duration_p50"}, By: []string{"tenant", "environment"}, Top: 1})
 	if got := rows(top); got != "(other)/(other)=[1 0] acme/staging=[5 0]" {
 		t.Errorf("top 1: %s", got)

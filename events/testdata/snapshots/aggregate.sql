@@ -26,6 +26,24 @@ FROM agent_events
 GROUP BY d0
 ORDER BY d0
 ;
+SELECT toString(tenant) AS d0,
+       ifNull(toFloat64(uniqExact(run_id)), 0) AS m0,
+       ifNull(toFloat64(sum(cost_usd)), 0) AS m1,
+       ifNull(toFloat64(sum(cost_usd) / greatest(uniqExact(run_id), 1)), 0) AS m2,
+       ifNull(toFloat64(sum(model_calls)), 0) AS m3
+FROM run_summaries
+GROUP BY d0
+ORDER BY d0
+;
+SELECT toString(tenant) AS d0,
+       ifNull(toFloat64(uniqExactIf(run_id, run_id != '')), 0) AS m0,
+       ifNull(toFloat64(sum(cost_usd)), 0) AS m1,
+       ifNull(toFloat64(sum(cost_usd) / greatest(uniqExactIf(run_id, run_id != ''), 1)), 0) AS m2,
+       ifNull(toFloat64(countIf(kind = 'model')), 0) AS m3
+FROM agent_events
+GROUP BY d0
+ORDER BY d0
+;
 SELECT if((toString(tenant), toString(environment)) IN (SELECT toString(tenant), toString(environment) FROM agent_events GROUP BY toString(tenant), toString(environment) ORDER BY count() DESC, toString(tenant), toString(environment) LIMIT @p0), toString(tenant), @p1) AS d0,
        if((toString(tenant), toString(environment)) IN (SELECT toString(tenant), toString(environment) FROM agent_events GROUP BY toString(tenant), toString(environment) ORDER BY count() DESC, toString(tenant), toString(environment) LIMIT @p0), toString(environment), @p1) AS d1,
        ifNull(toFloat64(count()), 0) AS m0,
@@ -34,9 +52,9 @@ FROM agent_events
 GROUP BY d0, d1
 ORDER BY d0, d1
 ;
-SELECT toStartOfInterval(ts, INTERVAL 3600 SECOND, 'UTC') AS bucket,
-       ifNull(toFloat64(count()), 0) AS m0
-FROM agent_events
+SELECT toStartOfInterval(started_at, INTERVAL 3600 SECOND, 'UTC') AS bucket,
+       ifNull(toFloat64(sum(events)), 0) AS m0
+FROM run_summaries
 GROUP BY bucket
 ORDER BY bucket
 ;

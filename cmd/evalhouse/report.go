@@ -46,6 +46,7 @@ type reportFlags struct {
 	releases, by, attrs                   []string
 	top, minCalls                         int
 	exact                                 bool
+	against                               string // diff: the release compared with
 	timeout                               time.Duration
 	maxMemory                             int64
 }
@@ -167,6 +168,7 @@ func (a *app) withReport(cmd *cobra.Command, f *reportFlags, build func(context.
 
 func (a *app) presetCmd(name string) *cobra.Command {
 	f := &reportFlags{}
+	var extra func(*reports.Options) error // the report's own flags
 	cmd := &cobra.Command{
 		Use:   name,
 		Short: "The " + name + " report",
@@ -179,12 +181,16 @@ func (a *app) presetCmd(name string) *cobra.Command {
 			if err != nil {
 				return usageError(err)
 			}
+			if err := extra(&o); err != nil {
+				return usageError(err)
+			}
 			return a.withReport(cmd, f, func(ctx context.Context, s reportStore) (*reports.Report, error) {
 				return reports.Build(ctx, s, name, o)
 			})
 		},
 	}
 	f.register(cmd)
+	extra = presetFlags(name, cmd, f)
 	return cmd
 }
 

@@ -28,7 +28,7 @@ func init() {
 	// Appended rather than listed in presets: the diff report reads the
 	// other presets' sections, which a literal could not refer to.
 	presets = append(presets,
-		preset{name: "evals", title: "Evals", doc: "pass rate per rule and dataset version across releases, thresholds, margins, gate verdicts; case × release; fixtures from incidents and their regression escapes", extra: buildEvals},
+		preset{name: "evals", title: "Evals", doc: "pass rate per rule and dataset version across releases, thresholds, margins, gate verdicts; case × release; incident fixtures and their regression escapes", extra: buildEvals},
 		preset{name: "diff", title: "Release diff", doc: "every cost, latency, tools, policy, rag and quality metric of --release against --against, with deltas; the cases that flipped", extra: buildDiff})
 }
 
@@ -262,7 +262,7 @@ func buildEvals(ctx context.Context, conn driver.Conn, r *Report, o Options) err
 // their latest published versions hold them), with each release's run of
 // it; a failing run is a regression escape, noted in r.
 func fixtureTable(ctx context.Context, conn driver.Conn, r *Report, o Options, outcomes []evaluators.CaseOutcome) (*Table, error) {
-	t := newTable("Fixtures from incidents", o, []string{"dataset", "case_id", "incident", "added_in", "release", "escaped", "failed_rules"}, fixtureMetrics)
+	t := newTable("Incident fixtures", o, []string{"dataset", "case_id", "incident", "added_in", "release", "escaped", "failed_rules"}, fixtureMetrics)
 	var names []string
 	for _, c := range outcomes {
 		if !slices.Contains(names, c.Dataset) {

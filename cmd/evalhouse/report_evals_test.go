@@ -190,7 +190,7 @@ func TestEvalsAndDiffReports(t *testing.T) {
 		t.Errorf("%d case × release cells, want %d", n, 24+24+25+1)
 	}
 	// The fixture passed in 2.4.1 and escaped in 2.4.2.
-	fixtures := evals.rows("Fixtures from incidents")
+	fixtures := evals.rows("Incident fixtures")
 	if len(fixtures) != 2 || fixtures[0] != "support-bot/incident-run-2-4-0-p04/INC-1/support-bot@v2/2.4.1/no/" ||
 		!strings.HasPrefix(fixtures[1], "support-bot/incident-run-2-4-0-p04/INC-1/support-bot@v2/2.4.2/yes/") ||
 		!strings.Contains(fixtures[1], "task_success") {

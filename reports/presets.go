@@ -9,6 +9,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/events"
+	"github.com/evalhouse/evalhouse/gate"
 	"github.com/evalhouse/evalhouse/ingest/envelope"
 )
 
@@ -110,6 +111,12 @@ type Options struct {
 	// trust (the tools report's error rate). Default 20.
 	MinCalls int
 	Budget   Budget
+	// Gate is the gate config whose checks give the evals report its
+	// thresholds; nil: none.
+	Gate *gate.Config
+	// Against is the release the diff report compares the one release of
+	// Filter.Releases with.
+	Against string
 }
 
 // Names lists the presets with what each shows, for --help.

@@ -20,7 +20,7 @@ import (
 func (a *app) reportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Reports for analysts: cost, latency, tools, policy, retrieval, trace quality, summary",
+		Short: "Reports for analysts: cost, latency, tools, policy, retrieval, quality, evals, diff, summary",
 		Long: `Reports for analysts. Each report is a set of tables drawn from one query
 model (metrics × dimensions × a time bucket, filtered; docs/reports.md), in
 the format you ask for: table, json, csv or markdown.
@@ -46,6 +46,7 @@ type reportFlags struct {
 	releases, by, attrs                   []string
 	top, minCalls                         int
 	exact, raw                            bool
+	against                               string // diff: the release compared with
 	timeout                               time.Duration
 	maxMemory                             int64
 }
@@ -168,6 +169,7 @@ func (a *app) withReport(cmd *cobra.Command, f *reportFlags, build func(context.
 
 func (a *app) presetCmd(name string) *cobra.Command {
 	f := &reportFlags{}
+	var extra func(*reports.Options) error // the report's own flags
 	cmd := &cobra.Command{
 		Use:   name,
 		Short: "The " + name + " report",
@@ -180,12 +182,16 @@ func (a *app) presetCmd(name string) *cobra.Command {
 			if err != nil {
 				return usageError(err)
 			}
+			if err := extra(&o); err != nil {
+				return usageError(err)
+			}
 			return a.withReport(cmd, f, func(ctx context.Context, s reportStore) (*reports.Report, error) {
 				return reports.Build(ctx, s, name, o)
 			})
 		},
 	}
 	f.register(cmd)
+	extra = presetFlags(name, cmd, f)
 	return cmd
 }
 

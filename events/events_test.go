@@ -73,6 +73,7 @@ func TestSnapshots(t *testing.T) {
 	t.Run("traces", testTraceReaders)
 	t.Run("pages", testPages)
 	t.Run("aggregate", testAggregate)
+	t.Run("outcomes", testOutcomes)
 	if f := flag.Lookup("test.run"); f != nil && strings.Contains(f.Value.String(), "/") {
 		return // some subtests only: the others' statements are unused
 	}

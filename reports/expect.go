@@ -103,8 +103,12 @@ func Expect(r *Report, src string) (*Expectation, error) {
 	}
 	e := &Expectation{Expr: src, Breached: out.(bool)}
 	seen := map[string]bool{}
+	runes := []rune(src)
 	for _, c := range chains {
 		name := c.String()
+		if from, to := span(c, runes); from >= 0 && from < to && to <= len(runes) {
+			name = string(runes[from:to]) // as written
+		}
 		if seen[name] {
 			continue
 		}
@@ -167,8 +171,23 @@ func namedChains(root *ast.Node) []ast.Node {
 			out = append(out, n)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b ast.Node) int { return cmp.Compare(a.Location().From, b.Location().From) })
+	slices.SortStableFunc(out, func(a, b ast.Node) int {
+		return cmp.Compare(rootIdent(a).Location().From, rootIdent(b).Location().From)
+	})
 	return out
+}
+
+// span is where chain n is written in the expression, in runes: from its
+// identifier to its last property (and the bracket closing it).
+func span(n ast.Node, src []rune) (from, to int) {
+	from, to = rootIdent(n).Location().From, n.Location().To
+	if m, ok := n.(*ast.MemberNode); ok {
+		to = m.Property.Location().To
+		if to < len(src) && src[to] == ']' {
+			to++
+		}
+	}
+	return from, to
 }
 
 // rootIdent is the identifier a chain of constant member accesses starts

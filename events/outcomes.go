@@ -124,7 +124,7 @@ func MissingEvidence(ctx context.Context, conn driver.Conn, f AggFilter, exact b
 // SourceIngests are one source's ingests (ingest_log rows) and what they
 // were told.
 type SourceIngests struct {
-	Source                                                  string
+	Source                                                      string
 	Ingests, Accepted, Rejected, Expired, Duplicates, Conflicts uint64
 }
 

@@ -319,7 +319,9 @@ func matrixEnv(m *Matrix) map[string]any {
 }
 
 // additive reports whether a metric's rows sum to its total.
-func additive(m events.Metric) bool { return m.Unit == "count" || m.Unit == "tokens" || m.Unit == "usd" }
+func additive(m events.Metric) bool {
+	return m.Unit == "count" || m.Unit == "tokens" || m.Unit == "usd"
+}
 
 // Slug is a table's name in Env: its title in lower case, each run of
 // characters other than ASCII letters and digits one underscore, "t_"

@@ -15,7 +15,7 @@ import (
 func handReport() *reports.Report {
 	tools := &reports.Table{Title: "Tools", Dims: []string{"tool"},
 		Metrics: []events.Metric{{Name: "tool_calls", Unit: "count"}, {Name: "error_rate", Unit: "ratio"}, {Name: "cost_usd", Unit: "usd"}},
-		Rows: []events.AggRow{{Dims: []string{"search"}, Values: []float64{40, 0.1, 1.5}}, {Dims: []string{"refund"}, Values: []float64{10, 0.0, 0.5}}}}
+		Rows:    []events.AggRow{{Dims: []string{"search"}, Values: []float64{40, 0.1, 1.5}}, {Dims: []string{"refund"}, Values: []float64{10, 0.0, 0.5}}}}
 	m := &reports.Matrix{PolicyVersion: "v3"}
 	m.Add("deny", "allow")
 	m.Add("deny", "deny")

@@ -159,8 +159,12 @@ func TestPolicyGroundTruthMatchesHandCount(t *testing.T) {
 			t.Errorf("%s misses: false allow %v, false deny %v; want %v, %v", w.version, fa, fd, w.falseAllowRuns, w.fdRs)
 		}
 	}
-	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.HasPrefix(n, "1 run(s) of cases expecting a policy decision made none") }) ||
-		!slices.ContainsFunc(r.Notes, func(n string) bool { return strings.HasPrefix(n, "1 run(s) of cases whose expected.policy_decision is not") }) {
+	if !slices.ContainsFunc(r.Notes, func(n string) bool {
+		return strings.HasPrefix(n, "1 run(s) of cases expecting a policy decision made none")
+	}) ||
+		!slices.ContainsFunc(r.Notes, func(n string) bool {
+			return strings.HasPrefix(n, "1 run(s) of cases whose expected.policy_decision is not")
+		}) {
 		t.Errorf("notes = %q", r.Notes)
 	}
 	formatsAgree(t, r)

@@ -30,7 +30,7 @@ type Metric struct {
 	// Unit is "count", "usd", "ms", "tokens" or "ratio" (0..1).
 	Unit string `json:"unit"`
 	// Doc says what it counts, for --help and docs/reports.md.
-	Doc         string `json:"doc"`
+	Doc string `json:"doc"`
 	raw, rollup string
 	quantile    bool
 }

@@ -71,9 +71,9 @@ func TestSnapshots(t *testing.T) {
 	t.Run("run_events", testForEachRun)
 	t.Run("metrics", testMetricsAndSummaries)
 	t.Run("traces", testTraceReaders)
+	t.Run("outcomes", testOutcomes)
 	t.Run("pages", testPages)
 	t.Run("aggregate", testAggregate)
-	t.Run("outcomes", testOutcomes)
 	if f := flag.Lookup("test.run"); f != nil && strings.Contains(f.Value.String(), "/") {
 		return // some subtests only: the others' statements are unused
 	}

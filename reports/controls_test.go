@@ -13,7 +13,7 @@ import (
 	"github.com/evalhouse/evalhouse/reports"
 )
 
-func table(t *testing.T, r *reports.Report, title string) *reports.Table {
+func tableTitled(t *testing.T, r *reports.Report, title string) *reports.Table {
 	t.Helper()
 	for _, tb := range r.Tables {
 		if tb.Title == title {
@@ -83,17 +83,17 @@ func TestRagCitationFailuresAndMissingEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rowsOf(table(t, r, reports.TitleCitationFailures)); got != "1.0 cites_sources 3 2 0.6667; 1.1 cites_sources 1 0 0.0000" {
+	if got := rowsOf(tableTitled(t, r, reports.TitleCitationFailures)); got != "1.0 cites_sources 3 2 0.6667; 1.1 cites_sources 1 0 0.0000" {
 		t.Errorf("citation failures: %s", got)
 	}
-	if got := rowsOf(table(t, r, reports.TitleMissingEvidence)); got != "1.0 2 1 0.5000; 1.1 1 1 1.0000" {
+	if got := rowsOf(tableTitled(t, r, reports.TitleMissingEvidence)); got != "1.0 2 1 0.5000; 1.1 1 1 1.0000" {
 		t.Errorf("missing evidence: %s", got)
 	}
 	o.Rules = nil
 	if r, err = reports.Build(ctx, conn, "rag", o); err != nil {
 		t.Fatal(err)
 	}
-	if tb := table(t, r, reports.TitleCitationFailures); len(tb.Rows) != 0 || !strings.Contains(tb.Footer(), "--rules DIR") {
+	if tb := tableTitled(t, r, reports.TitleCitationFailures); len(tb.Rows) != 0 || !strings.Contains(tb.Footer(), "--rules DIR") {
 		t.Errorf("without rules: %s (%s)", rowsOf(tb), tb.Footer())
 	}
 }
@@ -123,7 +123,7 @@ func TestQualityIngestsBySource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb := table(t, r, reports.TitleIngests)
+	tb := tableTitled(t, r, reports.TitleIngests)
 	if got := rowsOf(tb); got != "envelope 2 13 2 1 4 0; kafka 1 7 1 0 0 2" {
 		t.Errorf("ingests: %s", got)
 	}

@@ -53,6 +53,25 @@ func TestSQLSnapshots(t *testing.T) {
 		t.Fatalf("diff: %+v %v", d, err)
 	}
 	check("diff")
+	// A case expecting a policy decision, one expecting a number there,
+	// one without the key; an unpinned ref and an unknown version name no
+	// case.
+	pc := cases("p1", "p2", "p3")
+	pc[0].Expected = map[string]any{"policy_decision": "deny"}
+	pc[1].Expected = map[string]any{"policy_decision": 3.0}
+	pv, err := s.Create(ctx, "policy", pc, Provenance{By: "ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Take()
+	exp, err := s.ExpectedField(ctx, []string{pv.Ref(), "policy", "policy@v9", "bot@v1"}, "policy_decision")
+	if err != nil || len(exp) != 1 || len(exp["policy@v1"]) != 2 || string(exp["policy@v1"]["p1"]) != `"deny"` || string(exp["policy@v1"]["p2"]) != "3" {
+		t.Fatalf("expected field: %v %v", exp, err)
+	}
+	if exp, err := s.ExpectedField(ctx, []string{"policy"}, "policy_decision"); err != nil || len(exp) != 0 {
+		t.Errorf("no pinned ref: %v %v", exp, err)
+	}
+	check("expected_field")
 
 	for _, n := range stmts.Names() {
 		if !rec.Checked(stmts.Get(n)) {

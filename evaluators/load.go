@@ -237,6 +237,8 @@ func decodeRule(file string, n *yaml.Node) (*Rule, []problem) {
 			str(k.Value, v, &r.Type)
 		case "severity":
 			str(k.Value, v, &r.Severity)
+		case "check":
+			str(k.Value, v, &r.Check)
 		case "scope":
 			var sc string
 			str(k.Value, v, &sc)
@@ -267,7 +269,7 @@ func decodeRule(file string, n *yaml.Node) (*Rule, []problem) {
 				r.AppliesTo = append(r.AppliesTo, c.Value)
 			}
 		default:
-			problems = append(problems, problem{key: k.Value, msg: "unknown key (want id, description, expr, type, threshold, severity, applies_to, scope)"})
+			problems = append(problems, problem{key: k.Value, msg: "unknown key (want id, description, expr, type, threshold, severity, applies_to, scope, check)"})
 		}
 	}
 	return r, problems

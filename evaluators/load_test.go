@@ -72,6 +72,7 @@ func TestLoadBadFixtures(t *testing.T) {
 			`enums.bad.yaml:5: rule "enums": scope: "staging"`,
 			`enums.bad.yaml:6: rule "enums": applies_to: "prompts" is not a change type`,
 			`enums.bad.yaml:6: rule "enums": applies_to: "prompt" listed twice`,
+			`enums.bad.yaml:8: rule "enums": check: "citations": want citation (or no check)`,
 		},
 		"missing_threshold.bad.yaml": {`missing_threshold.bad.yaml:2: rule "helpfulness": threshold: required for score rules`},
 		"no_rules_key.bad.yaml":      {`no_rules_key.bad.yaml:1: unknown key "rule"`, `no_rules_key.bad.yaml: rules: required`},

@@ -81,6 +81,29 @@ func TestResultsReadAndWrite(t *testing.T) {
 		t.Fatalf("release 0.9: %+v %v", got, err)
 	}
 	check("read_results_no_worst")
+	// Failures per release for a report: the versions named, in the
+	// window; a re-score counts once, an error is a failure.
+	old := Result{Dataset: "bot", DatasetVersion: 2, Release: "0.9", RuleID: "safety", RuleVersion: "s1", CaseID: "c1",
+		RunID: "run-old", Tenant: "acme", Environment: "staging", RunTS: now.Add(-48 * time.Hour)}
+	other := Result{Release: "1.1", RuleID: "safety", RuleVersion: "s1", RunID: "p1", Tenant: "globex", Environment: "production", RunTS: now}
+	if err := WriteResults(ctx, db.Conn, []Result{old, other}); err != nil {
+		t.Fatal(err)
+	}
+	ff := FailureFilter{Rules: []RuleVersion{{"safety", "s1"}, {"task", "v1"}}, Since: now.Add(-time.Hour), Until: now.Add(time.Minute)}
+	fails, err := RuleFailures(ctx, rec, ff)
+	if err != nil || fmt.Sprint(fails) != "[{1.0 safety 3 2} {1.0 task 8 8} {1.1 safety 1 1}]" {
+		t.Errorf("rule failures = %v, %v", fails, err)
+	}
+	ff.Tenant, ff.Environment, ff.Releases = "acme", "staging", []string{"1.0", "0.9"}
+	ff.Rules = ff.Rules[:1]
+	if fails, err = RuleFailures(ctx, rec, ff); err != nil || fmt.Sprint(fails) != "[{1.0 safety 3 2}]" {
+		t.Errorf("acme staging 1.0: %v, %v", fails, err)
+	}
+	check("rule_failures")
+	if fails, err := RuleFailures(ctx, rec, FailureFilter{}); err != nil || fails != nil {
+		t.Errorf("no rules: %v %v", fails, err)
+	}
+
 	// No rules: nothing counts, nothing is asked.
 	if got, err = ReadResults(ctx, rec, ResultFilter{Dataset: "bot", Version: 2, Release: "1.0"}); err != nil || len(got.ByRule) != 0 {
 		t.Fatalf("no rules: %+v %v", got, err)

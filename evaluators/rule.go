@@ -43,6 +43,14 @@ const (
 	ScopeBoth       Scope = "both"       // either
 )
 
+// Checks are the control families a rule may be marked as (yaml
+// "check"): reports count the failures of the rules marked with each.
+var Checks = []string{CheckCitation}
+
+// CheckCitation marks a rule that checks a run cites its sources (the rag
+// report's citation failures).
+const CheckCitation = "citation"
+
 // Scopes lists every scope, for messages and documentation.
 var Scopes = []Scope{ScopeDataset, ScopeProduction, ScopeBoth}
 
@@ -75,6 +83,10 @@ type Rule struct {
 	AppliesTo []string
 	// Scope is ScopeDataset, ScopeProduction or ScopeBoth (yaml "scope").
 	Scope Scope
+	// Check is "" or one of Checks: the control the rule checks, for
+	// reports (yaml "check"). It labels the rule and does not change what
+	// it judges, so it is not part of Version.
+	Check string
 
 	// Version is a 12-hex-digit hash of the rule's normalized definition:
 	// results record it, so a changed rule never mixes with old results.
@@ -182,6 +194,9 @@ func (r *Rule) problems() []problem {
 	}
 	if !r.Scope.Valid() {
 		bad("scope", "%q: want %s, %s or %s", r.Scope, ScopeDataset, ScopeProduction, ScopeBoth)
+	}
+	if r.Check != "" && !slices.Contains(Checks, r.Check) {
+		bad("check", "%q: want %s (or no check)", r.Check, strings.Join(Checks, ", "))
 	}
 	seen := map[string]bool{}
 	for _, ct := range r.AppliesTo {

@@ -397,36 +397,7 @@ func Aggregate(ctx context.Context, conn driver.Conn, q AggQuery) (AggResult, er
 		}
 	}
 	// The filter, once for the query and once for its top-N subquery.
-	where := func() string {
-		f := q.Filter
-		var w []string
-		if !f.Since.IsZero() {
-			w = append(w, fmt.Sprintf("%s >= fromUnixTimestamp64Micro(%s, 'UTC')", tsCol, bind(f.Since.UnixMicro())))
-		}
-		if !f.Until.IsZero() {
-			w = append(w, fmt.Sprintf("%s < fromUnixTimestamp64Micro(%s, 'UTC')", tsCol, bind(f.Until.UnixMicro())))
-		}
-		for _, c := range [][2]string{{"tenant", f.Tenant}, {"environment", f.Environment}, {"model", f.Model}, {"tool", f.Tool}} {
-			if c[1] != "" {
-				w = append(w, c[0]+" = "+bind(c[1]))
-			}
-		}
-		if len(f.Releases) > 0 {
-			w = append(w, "release IN "+bind(f.Releases))
-		}
-		if len(f.Kinds) > 0 && !rollup {
-			kinds := make([]string, len(f.Kinds))
-			for i, k := range f.Kinds {
-				kinds[i] = string(k)
-			}
-			w = append(w, "kind IN "+bind(kinds))
-		}
-		keys := slices.Sorted(maps.Keys(f.Attrs))
-		for _, k := range keys {
-			w = append(w, fmt.Sprintf("JSONExtractString(attributes, %s) = %s", bind(k), bind(f.Attrs[k])))
-		}
-		return whereClause(w)
-	}
+	where := func() string { return whereClause(q.Filter.conditions(tsCol, !rollup, bind)) }
 	d.Where = where()
 	if q.Top > 0 && len(q.By) > 0 {
 		// The Top groups by weight; every other group's dimensions fold
@@ -492,6 +463,39 @@ func Aggregate(ctx context.Context, conn driver.Conn, q AggQuery) (AggResult, er
 		return AggResult{}, fmt.Errorf("events: aggregate: %w", err)
 	}
 	return res, nil
+}
+
+// conditions are f's conditions on a table whose time column is tsCol,
+// each value bound with bind; withKinds says whether the table has a kind
+// column (the rollup holds model calls only).
+func (f AggFilter) conditions(tsCol string, withKinds bool, bind func(any) string) []string {
+	var w []string
+	if !f.Since.IsZero() {
+		w = append(w, fmt.Sprintf("%s >= fromUnixTimestamp64Micro(%s, 'UTC')", tsCol, bind(f.Since.UnixMicro())))
+	}
+	if !f.Until.IsZero() {
+		w = append(w, fmt.Sprintf("%s < fromUnixTimestamp64Micro(%s, 'UTC')", tsCol, bind(f.Until.UnixMicro())))
+	}
+	for _, c := range [][2]string{{"tenant", f.Tenant}, {"environment", f.Environment}, {"model", f.Model}, {"tool", f.Tool}} {
+		if c[1] != "" {
+			w = append(w, c[0]+" = "+bind(c[1]))
+		}
+	}
+	if len(f.Releases) > 0 {
+		w = append(w, "release IN "+bind(f.Releases))
+	}
+	if len(f.Kinds) > 0 && withKinds {
+		kinds := make([]string, len(f.Kinds))
+		for i, k := range f.Kinds {
+			kinds[i] = string(k)
+		}
+		w = append(w, "kind IN "+bind(kinds))
+	}
+	keys := slices.Sorted(maps.Keys(f.Attrs))
+	for _, k := range keys {
+		w = append(w, fmt.Sprintf("JSONExtractString(attributes, %s) = %s", bind(k), bind(f.Attrs[k])))
+	}
+	return w
 }
 
 func whereClause(w []string) string {

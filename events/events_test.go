@@ -71,6 +71,7 @@ func TestSnapshots(t *testing.T) {
 	t.Run("run_events", testForEachRun)
 	t.Run("metrics", testMetricsAndSummaries)
 	t.Run("traces", testTraceReaders)
+	t.Run("outcomes", testOutcomes)
 	t.Run("pages", testPages)
 	t.Run("aggregate", testAggregate)
 	t.Run("runs", testRunReaders)

@@ -101,12 +101,6 @@ func (t *Table) flag(msg string) {
 	t.Flags[i] = append(t.Flags[i], msg)
 }
 
-func rate(passed, total int) float64 {
-	if total == 0 {
-		return 0
-	}
-	return float64(passed) / float64(total)
-}
 
 func datasetRef(name string, version uint32) string {
 	if name == "" {
@@ -188,7 +182,7 @@ func buildEvals(ctx context.Context, conn driver.Conn, r *Report, o Options) err
 
 	t := newTable("Pass rate by rule and dataset version", o, []string{"rule", "rule_version", "dataset", "release", "verdict", "check"}, passRateMetrics)
 	for _, x := range rates {
-		pr := rate(x.Passed, x.Total)
+		pr := ratio(x.Passed, x.Total)
 		th, check, ok := Threshold(o.Gate, x.Dataset, x.DatasetVersion, x.RuleID, x.Total)
 		margin := pr - th
 		if !ok {
@@ -242,7 +236,7 @@ func buildEvals(ctx context.Context, conn driver.Conn, r *Report, o Options) err
 		if c.Passed == c.Total {
 			passed = 1
 		}
-		t.add([]string{c.Dataset, c.CaseID, c.Release, c.RunID}, passed, rate(c.Passed, c.Total), float64(c.Total))
+		t.add([]string{c.Dataset, c.CaseID, c.Release, c.RunID}, passed, ratio(c.Passed, c.Total), float64(c.Total))
 	}
 	t.Note = "a case passed a release when every rule passed it, on the highest dataset version the release ran"
 	r.Tables = append(r.Tables, t)

@@ -24,6 +24,9 @@ type Report struct {
 	Matrices []*Matrix `json:"matrices,omitempty"`
 	// Notes say what the report cannot show from the data it has.
 	Notes []string `json:"notes,omitempty"`
+	// Expectation is the --fail-on expression and its verdict, when one
+	// was given.
+	Expectation *Expectation `json:"expectation,omitempty"`
 }
 
 // Window is the span a report covers, and the zone its days start in.
@@ -148,6 +151,9 @@ func (r *Report) heading() string {
 func WriteText(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, r.heading())
+	if e := r.Expectation; e != nil {
+		fmt.Fprintf(tw, "\nexpectation %s: %s\n", e.Verdict(), e.Summary())
+	}
 	for _, t := range r.Tables {
 		fmt.Fprintf(tw, "\n%s\n", t.Title)
 		fmt.Fprintln(tw, strings.Join(t.Header(), "\t"))
@@ -199,6 +205,9 @@ func WriteCSV(w io.Writer, r *Report) error {
 func WriteMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n", r.heading())
+	if e := r.Expectation; e != nil {
+		fmt.Fprintf(&b, "\n> **Expectation %s:** %s\n", e.Verdict(), e.Summary())
+	}
 	for _, t := range r.Tables {
 		fmt.Fprintf(&b, "\n## %s\n\n", t.Title)
 		h := t.Header()

@@ -29,12 +29,15 @@ type Matrix struct {
 	FalseDeny      int       `json:"false_deny"`
 	FalseAllowRate float64   `json:"false_allow_rate"`
 	FalseDenyRate  float64   `json:"false_deny_rate"`
-	// Misses are the runs behind FalseAllow and FalseDeny.
-	Misses []Miss `json:"misses,omitempty"`
+	// Misses are the runs behind FalseAllow and FalseDeny, the first
+	// MaxMisses of them; MissesOmitted counts the rest.
+	Misses        []Miss `json:"misses,omitempty"`
+	MissesOmitted int    `json:"misses_omitted,omitempty"`
 }
 
 // Miss is one wrong decision: the run, its case, and the command that
-// makes it a fixture.
+// makes it a fixture (Promote: `incident open --trace`, then `incident
+// promote` with the id it prints in place of INC).
 type Miss struct {
 	Kind     string `json:"kind"` // "false_allow" or "false_deny"
 	RunID    string `json:"run_id"`
@@ -62,6 +65,12 @@ func (m *Matrix) Add(expected, actual string) (kind string) {
 		m.FalseDeny++
 		kind = "false_deny"
 	}
+	m.rates()
+	return kind
+}
+
+// rates sets the rates from Counts and the false counts.
+func (m *Matrix) rates() {
 	var couldAllow, couldDeny int
 	for e := range 3 {
 		for a := range 3 {
@@ -74,7 +83,24 @@ func (m *Matrix) Add(expected, actual string) (kind string) {
 		}
 	}
 	m.FalseAllowRate, m.FalseDenyRate = ratio(m.FalseAllow, couldAllow), ratio(m.FalseDeny, couldDeny)
-	return kind
+}
+
+// Total is the matrices summed: every version's cases in one (misses are
+// not copied).
+func Total(ms []*Matrix) *Matrix {
+	t := &Matrix{PolicyVersion: "(all)"}
+	for _, m := range ms {
+		for e := range 3 {
+			for a := range 3 {
+				t.Counts[e][a] += m.Counts[e][a]
+			}
+		}
+		t.Cases += m.Cases
+		t.FalseAllow += m.FalseAllow
+		t.FalseDeny += m.FalseDeny
+	}
+	t.rates()
+	return t
 }
 
 func ratio(n, d int) float64 {
@@ -119,6 +145,9 @@ func (m *Matrix) writeText(w io.Writer) {
 	for _, x := range m.Misses {
 		fmt.Fprintf(w, "%s\trun %s\tcase %s/%s\texpected %s, got %s\t%s\n", x.Kind, x.RunID, x.Dataset, x.CaseID, x.Expected, x.Actual, x.Promote)
 	}
+	if m.MissesOmitted > 0 {
+		fmt.Fprintf(w, "(%d more not listed)\n", m.MissesOmitted)
+	}
 }
 
 func (m *Matrix) writeCSV(cw *csv.Writer) {
@@ -131,6 +160,12 @@ func (m *Matrix) writeCSV(cw *csv.Writer) {
 	cw.Write([]string{"policy_version", "false_allow", "false_deny", "false_allow_rate", "false_deny_rate"})
 	cw.Write([]string{m.PolicyVersion, strconv.Itoa(m.FalseAllow), strconv.Itoa(m.FalseDeny),
 		strconv.FormatFloat(m.FalseAllowRate, 'f', 4, 64), strconv.FormatFloat(m.FalseDenyRate, 'f', 4, 64)})
+	if len(m.Misses) > 0 {
+		cw.Write([]string{"policy_version", "kind", "run_id", "trace_id", "dataset", "case_id", "expected", "actual", "promote"})
+	}
+	for _, x := range m.Misses {
+		cw.Write([]string{m.PolicyVersion, x.Kind, x.RunID, x.TraceID, x.Dataset, x.CaseID, x.Expected, x.Actual, x.Promote})
+	}
 }
 
 func (m *Matrix) writeMarkdown(b *strings.Builder) {
@@ -145,6 +180,29 @@ func (m *Matrix) writeMarkdown(b *strings.Builder) {
 		b.WriteString("\n")
 	}
 	for _, x := range m.Misses {
-		fmt.Fprintf(b, "- %s: run `%s`, case `%s/%s`, expected %s, got %s: `%s`\n", x.Kind, x.RunID, x.Dataset, x.CaseID, x.Expected, x.Actual, x.Promote)
+		fmt.Fprintf(b, "- %s: run %s, case %s, expected %s, got %s: %s\n", x.Kind, mdCode(x.RunID), mdCode(x.Dataset+"/"+x.CaseID), x.Expected, x.Actual, mdCode(x.Promote))
 	}
+	if m.MissesOmitted > 0 {
+		fmt.Fprintf(b, "- (%d more not listed)\n", m.MissesOmitted)
+	}
+}
+
+// mdCode is s as one Markdown code span on one line: control characters
+// become spaces and the fence outgrows any backticks in s, so data cannot
+// end the span or the list item.
+func mdCode(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if len(fence) > 1 || strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
 }

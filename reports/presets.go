@@ -8,6 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/evalhouse/evalhouse/evaluators"
 	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/gate"
 	"github.com/evalhouse/evalhouse/ingest/envelope"
@@ -80,19 +81,22 @@ var presets = []preset{
 			{title: "Decisions over time", q: q(policy, nil, "day", "policy_decisions", "denials", "require_approval", "deny_rate")},
 			{title: "Tool authorization denials", q: q(tool, by("tool"), "", "tool_calls", "authorization_denials")},
 			{title: "Approvals by approver role and action", q: q(approval, by("approver_role", "action"), "", "approvals", "approval_rate", "approvals_expired", "approval_latency_p50", "approval_latency_p95")},
-		}},
-	{name: "rag", title: "Retrieval", doc: "stale-source hits, forbidden-source attempts, retrievals that returned nothing, by release and actor",
+		},
+		extra: policyGroundTruth},
+	{name: "rag", title: "Retrieval", doc: "stale-source hits, forbidden-source attempts, retrievals that returned nothing, citation failures, missing-evidence runs, by release and actor",
 		sections: []section{
 			{title: "Retrieval controls by release", q: q(retrieval, by("release"), "", "retrievals", "stale_hits", "forbidden_attempts", "empty_retrievals")},
 			{title: "Forbidden-source attempts by actor", q: q(retrieval, by("actor"), "", "retrievals", "forbidden_attempts")},
 			{title: "Retrieval controls over time", q: q(retrieval, nil, "day", "retrievals", "stale_hits", "forbidden_attempts")},
-		}},
-	{name: "quality", title: "Trace quality", doc: "trace-contract violations and redactions per source and release",
+		},
+		extra: ragControls},
+	{name: "quality", title: "Trace quality", doc: "trace-contract violations and redactions per source and release; ingest rejects, expired and duplicates per source",
 		sections: []section{
 			{title: "Contract and redactions by source and release", q: q(nil, by("source", "release"), "", "events", "violating_events", "violations", "redactions")},
 			{title: "Violations by kind", q: q(nil, by("kind"), "", "events", "violating_events", "violations")},
 			{title: "Over time", q: q(nil, nil, "day", "events", "violations", "redactions")},
-		}},
+		},
+		extra: ingestHealth},
 }
 
 // Options are a report's window, filter and regrouping.
@@ -117,6 +121,9 @@ type Options struct {
 	// Against is the release the diff report compares the one release of
 	// Filter.Releases with.
 	Against string
+	// Rules are the rules whose marks the rag report reads (check:
+	// citation); nil when none were given, which the report says.
+	Rules *evaluators.RuleSet
 }
 
 // Names lists the presets with what each shows, for --help.

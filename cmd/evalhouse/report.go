@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/evalhouse/evalhouse/evaluators"
 	"github.com/evalhouse/evalhouse/events"
 	"github.com/evalhouse/evalhouse/ingest/envelope"
 	"github.com/evalhouse/evalhouse/reports"
@@ -49,6 +50,7 @@ type reportFlags struct {
 	against                               string // diff: the release compared with
 	timeout                               time.Duration
 	maxMemory                             int64
+	failOn                                string
 }
 
 func (f *reportFlags) register(cmd *cobra.Command) {
@@ -72,11 +74,17 @@ func (f *reportFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.raw, "raw", false, "read raw rows where the hourly rollup would serve (exact percentiles; slower)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "longest a table's query may run")
 	fl.Int64Var(&f.maxMemory, "max-memory", 4<<30, "most memory a table's query may use, in bytes")
+	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when this expression over the report's summary is true (docs/reports.md); the report is then Markdown unless --format says otherwise")
 }
 
 // options turns the flags into the report options.
 func (f *reportFlags) options(now time.Time) (reports.Options, error) {
 	var o reports.Options
+	if f.failOn != "" {
+		if err := reports.ParseExpectation(f.failOn); err != nil {
+			return o, err
+		}
+	}
 	since, err := parseWhen("--since", f.since, now)
 	if err != nil {
 		return o, err
@@ -132,6 +140,9 @@ func (f *reportFlags) write(cmd *cobra.Command, r *reports.Report) error {
 		defer file.Close()
 		w = file
 	}
+	if format == "" && f.failOn != "" {
+		format = "markdown" // the summary a scheduled job mails or posts
+	}
 	if format == "" {
 		format = "json"
 		if file, ok := w.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
@@ -164,18 +175,32 @@ func (a *app) withReport(cmd *cobra.Command, f *reportFlags, build func(context.
 	if err != nil {
 		return err
 	}
-	return f.write(cmd, r)
+	var e *reports.Expectation
+	if f.failOn != "" {
+		if e, err = reports.Expect(r, f.failOn); err != nil {
+			return usageError(err)
+		}
+	}
+	if err := f.write(cmd, r); err != nil {
+		return err
+	}
+	if e != nil && e.Breached {
+		return &exitError{code: exitFailed, err: fmt.Errorf("report %s: expectation breached: %s", r.Name, e.Summary())}
+	}
+	return nil
 }
 
 func (a *app) presetCmd(name string) *cobra.Command {
 	f := &reportFlags{}
 	var extra func(*reports.Options) error // the report's own flags
+	var rulesDir string
 	cmd := &cobra.Command{
 		Use:   name,
 		Short: "The " + name + " report",
 		Example: fmt.Sprintf(`  evalhouse report %[1]s
   evalhouse report %[1]s --since 7d --by release --format markdown
-  evalhouse report %[1]s --tenant acme --release 2.4.0 --format csv --out %[1]s.csv`, name),
+  evalhouse report %[1]s --tenant acme --release 2.4.0 --format csv --out %[1]s.csv
+  evalhouse report %[1]s --since 24h --fail-on '%[2]s' --out %[1]s.md || notify %[1]s.md`, name, failOnExamples[name]),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := f.options(time.Now().UTC())
@@ -185,6 +210,9 @@ func (a *app) presetCmd(name string) *cobra.Command {
 			if err := extra(&o); err != nil {
 				return usageError(err)
 			}
+			if o.Rules, err = reportRules(cmd, rulesDir); err != nil {
+				return err
+			}
 			return a.withReport(cmd, f, func(ctx context.Context, s reportStore) (*reports.Report, error) {
 				return reports.Build(ctx, s, name, o)
 			})
@@ -192,7 +220,39 @@ func (a *app) presetCmd(name string) *cobra.Command {
 	}
 	f.register(cmd)
 	extra = presetFlags(name, cmd, f)
+	if name == "rag" {
+		cmd.Flags().StringVar(&rulesDir, "rules", "rules", "directory of rule files: the rules marked check: citation are the citation checks")
+		cmd.Example += `
+  evalhouse report rag --rules examples/rules --fail-on 'any(citation_failures_by_release, .failure_rate > 0.05)'`
+	}
 	return cmd
+}
+
+// failOnExamples are an expectation per report, for its --help.
+var failOnExamples = map[string]string{
+	"cost":    "totals.cost_usd > 50",
+	"latency": "any(run_duration_by_release, .duration_p95 > 30000)",
+	"tools":   "any(tools, .error_rate > 0.05 && .tool_calls >= 20)",
+	"policy":  "policy.false_allow > 0",
+	"rag":     "any(missing_evidence_runs_by_release, .missing_evidence_rate > 0.1)",
+	"quality": "totals.rejected > 0",
+}
+
+// reportRules loads the rules a report reads marks from: none when the
+// report takes no --rules, or the default directory is absent; a
+// directory named with --rules must load.
+func reportRules(cmd *cobra.Command, dir string) (*evaluators.RuleSet, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(dir); err != nil && !cmd.Flags().Changed("rules") {
+		return nil, nil
+	}
+	rs, err := evaluators.LoadDir(dir)
+	if err != nil {
+		return nil, &exitError{code: exitInvalid, err: err}
+	}
+	return rs, nil
 }
 
 func (a *app) queryCmd() *cobra.Command {

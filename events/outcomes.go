@@ -1,0 +1,153 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Readers of run outcomes for the reports that judge whole runs (the
+// policy ground truth, missing evidence) and of ingest health. Each takes
+// the query model's filter; none reads FINAL unless Exact says so (ingest
+// already drops duplicates).
+
+// RunDecision is one dataset run's policy outcome: the case it executed
+// and its decision, the most restrictive of its policy events.
+type RunDecision struct {
+	Tenant, RunID, TraceID string
+	// Dataset is the run's dataset version ("name@vN"); CaseID its case.
+	Dataset, CaseID string
+	// Decision is "deny", "require_approval" or "allow" (most restrictive
+	// first), or "" when the run made no policy decision.
+	Decision string
+	// PolicyVersion is the policy version of the deciding event ("" when
+	// there is none).
+	PolicyVersion string
+}
+
+// decisionRanks name run_decisions.sql's ranks.
+var decisionRanks = []string{"", "allow", "require_approval", "deny"}
+
+// binder binds values as @p0, @p1, …
+type binder struct{ args []any }
+
+func (b *binder) bind(v any) string {
+	name := fmt.Sprintf("p%d", len(b.args))
+	b.args = append(b.args, clickhouse.Named(name, v))
+	return "@" + name
+}
+
+// outcomeData is what the outcome statements render.
+type outcomeData struct {
+	Final string
+	Where []string
+}
+
+func outcomeQuery(f AggFilter, exact bool) (outcomeData, *binder) {
+	b := &binder{}
+	f.Kinds = nil // the statements choose their kinds
+	d := outcomeData{Where: f.conditions("ts", false, b.bind)}
+	if exact {
+		d.Final = " FINAL"
+	}
+	return d, b
+}
+
+// RunDecisions reads the policy outcome of every run whose run event is in
+// f and executed a dataset case (dataset and case_id set), in (tenant,
+// run_id) order. Model and Tool filter the run event, which has neither:
+// callers judging whole runs leave them empty.
+func RunDecisions(ctx context.Context, conn driver.Conn, f AggFilter, exact bool) ([]RunDecision, error) {
+	d, b := outcomeQuery(f, exact)
+	rows, err := conn.Query(ctx, stmts.Render("run_decisions", d), b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("events: run decisions: %w", err)
+	}
+	defer rows.Close()
+	var out []RunDecision
+	for rows.Next() {
+		var (
+			r    RunDecision
+			rank uint8
+		)
+		if err := rows.Scan(&r.Tenant, &r.RunID, &r.TraceID, &r.Dataset, &r.CaseID, &rank, &r.PolicyVersion); err != nil {
+			return nil, fmt.Errorf("events: run decisions: %w", err)
+		}
+		if int(rank) < len(decisionRanks) {
+			r.Decision = decisionRanks[rank]
+		}
+		if r.Decision == "" {
+			r.PolicyVersion = ""
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events: run decisions: %w", err)
+	}
+	return out, nil
+}
+
+// ReleaseEvidence is one release's retrieving runs, and those of them
+// whose every retrieval returned no source.
+type ReleaseEvidence struct {
+	Release string
+	// Runs retrieved at least once; Missing got no source from any retrieval.
+	Runs, Missing uint64
+}
+
+// MissingEvidence reads, per release, the runs with a retrieval in f and
+// those whose retrievals in f all returned nothing, in release order.
+func MissingEvidence(ctx context.Context, conn driver.Conn, f AggFilter, exact bool) ([]ReleaseEvidence, error) {
+	d, b := outcomeQuery(f, exact)
+	rows, err := conn.Query(ctx, stmts.Render("missing_evidence", d), b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("events: missing evidence: %w", err)
+	}
+	defer rows.Close()
+	var out []ReleaseEvidence
+	for rows.Next() {
+		var r ReleaseEvidence
+		if err := rows.Scan(&r.Release, &r.Runs, &r.Missing); err != nil {
+			return nil, fmt.Errorf("events: missing evidence: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events: missing evidence: %w", err)
+	}
+	return out, nil
+}
+
+// SourceIngests are one source's ingests (ingest_log rows) and what they
+// were told.
+type SourceIngests struct {
+	Source                                                      string
+	Ingests, Accepted, Rejected, Expired, Duplicates, Conflicts uint64
+}
+
+// IngestHealth reads, per ingest source, the ingests started in [since,
+// until), in source order. ingest_log has no tenant or release: it is the
+// store's, not a tenant's.
+func IngestHealth(ctx context.Context, conn driver.Conn, since, until time.Time) ([]SourceIngests, error) {
+	rows, err := conn.Query(ctx, stmts.Get("ingest_health"),
+		clickhouse.Named("since", since.UnixMicro()), clickhouse.Named("until", until.UnixMicro()))
+	if err != nil {
+		return nil, fmt.Errorf("events: ingest health: %w", err)
+	}
+	defer rows.Close()
+	var out []SourceIngests
+	for rows.Next() {
+		var s SourceIngests
+		if err := rows.Scan(&s.Source, &s.Ingests, &s.Accepted, &s.Rejected, &s.Expired, &s.Duplicates, &s.Conflicts); err != nil {
+			return nil, fmt.Errorf("events: ingest health: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events: ingest health: %w", err)
+	}
+	return out, nil
+}

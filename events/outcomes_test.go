@@ -1,0 +1,83 @@
+package events_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/evalhouse/evalhouse/events"
+	"github.com/evalhouse/evalhouse/ingest/envelope"
+	"github.com/evalhouse/evalhouse/internal/chsql/snapshot"
+)
+
+// testOutcomes drives the whole-run readers over the fixture plus a run
+// that decided twice and retrievals: the most restrictive decision wins
+// with its own policy version, a run without a policy event has none,
+// runs without a case are left out, and a run is missing evidence only
+// when every retrieval came back empty.
+func testOutcomes(t *testing.T) {
+	s := migrated(t)
+	ctx := context.Background()
+	rec := snapshot.Record(s.Conn)
+	rows := fixture(t, rec)
+	base := rows[0].TS
+	var more []*events.Row
+	add := func(run string, kind envelope.Kind, at time.Duration, edit func(*events.Row)) {
+		r := &events.Row{Tenant: "acme", Environment: "staging", TS: base.Add(at), Kind: kind,
+			EventID: fmt.Sprintf("x-%s-%d", run, len(more)), TraceID: "trace-" + run, SpanID: fmt.Sprintf("x%d", len(more)),
+			RunID: run, Release: "1.1", Dataset: "bot@v2", ExpiresAt: time.Unix(0, 0).UTC(), RetentionDays: 30}
+		edit(r)
+		more = append(more, r)
+	}
+	add("r3", "run", 0, func(r *events.Row) { r.CaseID = "c3" })
+	add("r3", "policy", time.Second, func(r *events.Row) { r.Decision, r.PolicyVersion = "require_approval", "pv2" })
+	add("r3", "policy", 2*time.Second, func(r *events.Row) { r.Decision, r.PolicyVersion = "allow", "pv3" })
+	add("r3", "retrieval", 3*time.Second, func(r *events.Row) {})
+	add("r3", "retrieval", 4*time.Second, func(r *events.Row) { r.SourceIDs = []string{"kb-1"} })
+	add("r4", "retrieval", time.Minute, func(r *events.Row) {})
+	add("r4", "retrieval", time.Minute+time.Second, func(r *events.Row) {})
+	if err := events.Insert(ctx, rec, more); err != nil {
+		t.Fatal(err)
+	}
+	rec.Take()
+	window := events.AggFilter{Since: base.Add(-time.Minute), Until: base.Add(2 * time.Hour)}
+	got, err := events.RunDecisions(ctx, rec, window, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(got); s != "[{acme r1 trace-r1 bot@v1 c1 deny } {acme r2 trace-r2 bot@v1 c2  } {acme r3 trace-r3 bot@v2 c3 require_approval pv2}]" {
+		t.Errorf("run decisions = %s", s)
+	}
+	only := window
+	only.Releases, only.Tenant = []string{"1.1"}, "acme"
+	if got, err := events.RunDecisions(ctx, rec, only, true); err != nil || len(got) != 1 || got[0].RunID != "r3" {
+		t.Errorf("release 1.1, exact: %v, %v", got, err)
+	}
+	ev, err := events.MissingEvidence(ctx, rec, window, false)
+	if err != nil || fmt.Sprint(ev) != "[{1.1 2 1}]" {
+		t.Errorf("missing evidence = %v, %v", ev, err)
+	}
+	reads := rec.Take()
+	now := time.Now().UTC()
+	for i, l := range []events.IngestLog{
+		{IngestID: "i1", Source: "envelope", Accepted: 5, Rejected: 2, Expired: 1},
+		{IngestID: "i2", Source: "envelope", Accepted: 1, Duplicates: 3},
+		{IngestID: "i3", Source: "otlp", Accepted: 4, Conflicts: 1},
+		{IngestID: "old", Source: "otlp", Rejected: 9, Started: now.Add(-48 * time.Hour)},
+	} {
+		if l.Started.IsZero() {
+			l.Started = now.Add(-time.Duration(i+1) * time.Minute)
+		}
+		l.Finished = l.Started
+		if err := events.RecordIngest(ctx, rec, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.Take()
+	ing, err := events.IngestHealth(ctx, rec, now.Add(-time.Hour), now)
+	if err != nil || fmt.Sprint(ing) != "[{envelope 2 6 2 1 3 0} {otlp 1 4 0 0 0 1}]" {
+		t.Errorf("ingest health = %v, %v", ing, err)
+	}
+	snapshot.Check(t, "outcomes", append(reads, rec.Take()...))
+}

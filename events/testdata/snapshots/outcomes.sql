@@ -1,0 +1,52 @@
+SELECT tenant, run_id,
+       anyIf(trace_id, kind = 'run') AS trace,
+       anyIf(dataset, kind = 'run') AS ds,
+       anyIf(case_id, kind = 'run') AS cs,
+       toUInt8(maxIf(rank, kind = 'policy')) AS decision_rank,
+       argMaxIf(policy_version, (rank, ts), kind = 'policy') AS version
+FROM (
+    SELECT tenant, run_id, trace_id, kind, dataset, case_id, ts, policy_version,
+           multiIf(decision = 'deny', 3, decision = 'require_approval', 2, decision = 'allow', 1, 0) AS rank
+    FROM agent_events
+    WHERE (tenant, run_id) IN (
+        SELECT tenant, run_id FROM agent_events
+        WHERE kind = 'run' AND run_id != '' AND case_id != '' AND dataset != '' AND ts >= fromUnixTimestamp64Micro(@p0, 'UTC') AND ts < fromUnixTimestamp64Micro(@p1, 'UTC')))
+GROUP BY tenant, run_id
+ORDER BY tenant, run_id
+;
+SELECT tenant, run_id,
+       anyIf(trace_id, kind = 'run') AS trace,
+       anyIf(dataset, kind = 'run') AS ds,
+       anyIf(case_id, kind = 'run') AS cs,
+       toUInt8(maxIf(rank, kind = 'policy')) AS decision_rank,
+       argMaxIf(policy_version, (rank, ts), kind = 'policy') AS version
+FROM (
+    SELECT tenant, run_id, trace_id, kind, dataset, case_id, ts, policy_version,
+           multiIf(decision = 'deny', 3, decision = 'require_approval', 2, decision = 'allow', 1, 0) AS rank
+    FROM agent_events FINAL
+    WHERE (tenant, run_id) IN (
+        SELECT tenant, run_id FROM agent_events FINAL
+        WHERE kind = 'run' AND run_id != '' AND case_id != '' AND dataset != '' AND ts >= fromUnixTimestamp64Micro(@p0, 'UTC') AND ts < fromUnixTimestamp64Micro(@p1, 'UTC') AND tenant = @p2 AND release IN @p3))
+GROUP BY tenant, run_id
+ORDER BY tenant, run_id
+;
+SELECT release, toUInt64(count()) AS runs, toUInt64(countIf(found = 0)) AS missing
+FROM (
+    SELECT tenant, run_id, any(release) AS release, countIf(notEmpty(source_ids)) AS found
+    FROM agent_events
+    WHERE kind = 'retrieval' AND run_id != '' AND ts >= fromUnixTimestamp64Micro(@p0, 'UTC') AND ts < fromUnixTimestamp64Micro(@p1, 'UTC')
+    GROUP BY tenant, run_id)
+GROUP BY release
+ORDER BY release
+;
+SELECT source,
+       toUInt64(count()) AS ingests,
+       sum(accepted) AS accepted,
+       sum(rejected) AS rejected,
+       sum(expired) AS expired,
+       sum(duplicates) AS duplicates,
+       sum(conflicts) AS conflicts
+FROM ingest_log
+WHERE started_at >= fromUnixTimestamp64Micro(@since, 'UTC') AND started_at < fromUnixTimestamp64Micro(@until, 'UTC')
+GROUP BY source
+ORDER BY source

@@ -1,0 +1,114 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/evaluators"
+	"github.com/evalhouse/evalhouse/events"
+)
+
+// Tables that are not the query model's (its catalog aggregates events
+// one by one): citation failures from eval_results, missing-evidence runs
+// (a run-level judgment) and ingest health from ingest_log. Each is a
+// Table like any other, so every format draws it and --fail-on reads it.
+
+// Titles of the tables this file adds.
+const (
+	TitleCitationFailures = "Citation failures by release"
+	TitleMissingEvidence  = "Missing-evidence runs by release"
+	TitleIngests          = "Ingests by source"
+)
+
+func count(name, doc string) events.Metric { return events.Metric{Name: name, Unit: "count", Doc: doc} }
+func rate(name, doc string) events.Metric  { return events.Metric{Name: name, Unit: "ratio", Doc: doc} }
+
+// ownTable is a table of dims × metrics read from source over o's window.
+func ownTable(title, source string, o Options, dims []string, metrics ...events.Metric) *Table {
+	q := Query{By: dims, Filter: o.Filter}
+	q.Filter.Since, q.Filter.Until, q.Filter.TZ = o.Window.Since, o.Window.Until, o.Window.TZ
+	for _, m := range metrics {
+		q.Metrics = append(q.Metrics, m.Name)
+	}
+	return &Table{Title: title, Query: q, Dims: dims, Metrics: metrics, Rows: []events.AggRow{}, Source: source}
+}
+
+// CitationRules are the versions of the rules in rs marked check:
+// citation.
+func CitationRules(rs *evaluators.RuleSet) []evaluators.RuleVersion {
+	var out []evaluators.RuleVersion
+	if rs == nil {
+		return nil
+	}
+	for _, r := range rs.Rules {
+		if r.Check == evaluators.CheckCitation {
+			out = append(out, evaluators.RuleVersion{ID: r.ID, Version: r.Version})
+		}
+	}
+	return out
+}
+
+// ragControls adds the citation failures of the rules marked check:
+// citation (Options.Rules) and the missing-evidence runs, per release.
+func ragControls(ctx context.Context, conn driver.Conn, r *Report, o Options) error {
+	cite := ownTable(TitleCitationFailures, "eval_results", o, []string{"release", "rule_id"},
+		count("results", "runs the rule judged"), count("citation_failures", "runs that failed the rule (or it could not judge)"),
+		rate("failure_rate", "citation_failures / results"))
+	rules := CitationRules(o.Rules)
+	switch {
+	case o.Rules == nil:
+		cite.Note = "no rules given (--rules DIR): citation checks are the rules marked check: citation"
+	case len(rules) == 0:
+		cite.Note = "no rule is marked check: citation"
+	default:
+		fails, err := evaluators.RuleFailures(ctx, conn, evaluators.FailureFilter{Rules: rules, Since: o.Window.Since, Until: o.Window.Until,
+			Tenant: o.Filter.Tenant, Environment: o.Filter.Environment, Releases: o.Filter.Releases})
+		if err != nil {
+			return fmt.Errorf("reports: %s: %w", cite.Title, err)
+		}
+		for _, f := range fails {
+			cite.Rows = append(cite.Rows, events.AggRow{Dims: []string{f.Release, f.RuleID},
+				Values: []float64{float64(f.Results), float64(f.Failed), ratio(int(f.Failed), int(f.Results))}})
+		}
+		cite.Note = "the rule versions in --rules; results by when their run started"
+	}
+	missing := ownTable(TitleMissingEvidence, "agent_events", o, []string{"release"},
+		count("retrieving_runs", "runs with a retrieval"), count("missing_evidence_runs", "runs whose every retrieval returned no source"),
+		rate("missing_evidence_rate", "missing_evidence_runs / retrieving_runs"))
+	ev, err := events.MissingEvidence(ctx, conn, o.windowFilter(), o.Exact)
+	if err != nil {
+		return fmt.Errorf("reports: %s: %w", missing.Title, err)
+	}
+	for _, e := range ev {
+		missing.Rows = append(missing.Rows, events.AggRow{Dims: []string{e.Release},
+			Values: []float64{float64(e.Runs), float64(e.Missing), ratio(int(e.Missing), int(e.Runs))}})
+	}
+	r.Tables = append(r.Tables, cite, missing)
+	r.Notes = append(r.Notes, o.ignoresEventFilters("the missing-evidence table")...)
+	return nil
+}
+
+// ingestHealth adds the ingests per source: rejected, expired and
+// duplicate events as ingest told its callers.
+func ingestHealth(ctx context.Context, conn driver.Conn, r *Report, o Options) error {
+	t := ownTable(TitleIngests, "ingest_log", o, []string{"source"},
+		count("ingests", "ingests (files, requests, Kafka batches)"), count("accepted", "events stored"),
+		count("rejected", "events refused (invalid)"), count("expired", "events already past their retention"),
+		count("duplicates", "events already stored (dropped)"), count("conflicts", "event ids stored with other content"))
+	got, err := events.IngestHealth(ctx, conn, o.Window.Since, o.Window.Until)
+	if err != nil {
+		return fmt.Errorf("reports: %s: %w", t.Title, err)
+	}
+	for _, s := range got {
+		t.Rows = append(t.Rows, events.AggRow{Dims: []string{s.Source}, Values: []float64{float64(s.Ingests), float64(s.Accepted),
+			float64(s.Rejected), float64(s.Expired), float64(s.Duplicates), float64(s.Conflicts)}})
+	}
+	f := o.Filter
+	if f.Tenant != "" || f.Environment != "" || len(f.Releases) > 0 || f.Model != "" || f.Tool != "" || len(f.Attrs) > 0 {
+		t.Note = "the store's ingests: ingest_log has no tenant, release or attributes, so the filter does not apply"
+	}
+	r.Tables = append(r.Tables, t)
+	return nil
+}

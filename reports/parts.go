@@ -113,3 +113,13 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// Notes are what report name says it cannot show (every part carries
+// them; a live page shows them once).
+func Notes(name string) []string {
+	p, err := presetNamed(name)
+	if err != nil {
+		return nil
+	}
+	return slices.Clone(p.notes)
+}

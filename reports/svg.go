@@ -232,13 +232,20 @@ func lineChart(t *Table, j int) *svgDoc {
 	y := func(v float64) float64 { return top + ph - ph*v/ymax }
 	d.text(left, 14, "start", "title", title)
 	for _, v := range []float64{0, ymax / 2, ymax} {
+		if c, _ := strconv.ParseFloat(Cell(m, v), 64); c != v {
+			continue // a tick its label would misstate (2 for 2.5 calls)
+		}
 		d.Rects = append(d.Rects, svgRect{f1(left), f1(y(v)), f1(pw), "1", "#dddddd", ""})
 		d.text(left-6, y(v)+4, "end", "tick", Cell(m, v))
 	}
-	for k, i := range slices.Compact([]int{0, len(buckets) / 2, len(buckets) - 1}) {
-		anchor := []string{"start", "middle", "end"}[k]
-		if len(buckets) == 1 {
-			anchor = "middle"
+	for _, i := range slices.Compact([]int{0, len(buckets) / 2, len(buckets) - 1}) {
+		anchor := "middle"
+		switch {
+		case len(buckets) == 1:
+		case i == 0:
+			anchor = "start"
+		case i == len(buckets)-1:
+			anchor = "end"
 		}
 		d.text(x(i), top+ph+16, anchor, "tick", t.BucketCell(buckets[i]))
 	}

@@ -247,7 +247,7 @@ func lineChart(t *Table, j int) *svgDoc {
 		case i == len(buckets)-1:
 			anchor = "end"
 		}
-		d.text(x(i), top+ph+16, anchor, "tick", t.BucketCell(buckets[i]))
+		d.text(x(i), top+ph+16, anchor, "tick", tick(t, buckets[i]))
 	}
 	for k, g := range groups {
 		var pts []string
@@ -264,6 +264,15 @@ func lineChart(t *Table, j int) *svgDoc {
 		d.text(lx+14, ly, "start", "legend", clip(g, 22))
 	}
 	return d
+}
+
+// tick is a bucket's axis label: the table's BucketCell for days and
+// longer, a shorter "01-02 15:04" (UTC) for finer buckets.
+func tick(t *Table, b time.Time) string {
+	if c := t.BucketCell(b); len(c) <= len("2006-01-02") {
+		return c
+	}
+	return b.UTC().Format("01-02 15:04")
 }
 
 // maxBars is how many rows a bar chart draws, in the table's order.

@@ -212,11 +212,11 @@ func lineChart(t *Table, j int) *svgDoc {
 		title += fmt.Sprintf(" (the %d largest of %d groups)", maxSeries, len(groups))
 		groups = groups[:maxSeries]
 	}
-	top_ := 0.0
+	highest := 0.0
 	for _, g := range groups {
-		top_ = max(top_, slices.Max(series[g]))
+		highest = max(highest, slices.Max(series[g]))
 	}
-	ymax := niceMax(top_)
+	ymax := niceMax(highest)
 	legend := len(groups) > 1 || len(t.Dims) > 0
 	d := &svgDoc{Kind: "line", Title: title, W: int(w), H: int(h)}
 	if legend {
@@ -318,11 +318,11 @@ func barChart(t *Table, j int) *svgDoc {
 		title += fmt.Sprintf(" (the first %d of %d)", maxBars, len(bars))
 		bars = bars[:maxBars]
 	}
-	top_ := 0.0
+	highest := 0.0
 	for _, b := range bars {
-		top_ = max(top_, b.total)
+		highest = max(highest, b.total)
 	}
-	ymax := niceMax(top_)
+	ymax := niceMax(highest)
 	const w, left, right, top, rowH = 480.0, 150.0, 70.0, 24.0, 20.0
 	legend := 0
 	if stacked {

@@ -62,7 +62,7 @@ $(CLICKHOUSE_JS_DIR)/package.json:
 
 # Programs the tests run, as "program:debian-package". internal/toolcheck's test
 # fails when a test looks up a program that is not listed here.
-TEST_TOOLS    := xmllint:libxml2-utils
+TEST_TOOLS    := xmllint:libxml2-utils chromium:chromium
 
 tools: ## install the programs the tests run (apt-get; as root or through sudo)
 	@missing=""; for spec in $(TEST_TOOLS); do \

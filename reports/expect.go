@@ -14,7 +14,6 @@ import (
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 
-	"github.com/evalhouse/evalhouse/events"
 )
 
 // Expectations for cron (--fail-on): an expression in the rule language
@@ -316,11 +315,6 @@ func Env(r *Report) map[string]any {
 func matrixEnv(m *Matrix) map[string]any {
 	return map[string]any{"cases": m.Cases, "false_allow": m.FalseAllow, "false_deny": m.FalseDeny,
 		"false_allow_rate": m.FalseAllowRate, "false_deny_rate": m.FalseDenyRate}
-}
-
-// additive reports whether a metric's rows sum to its total.
-func additive(m events.Metric) bool {
-	return m.Unit == "count" || m.Unit == "tokens" || m.Unit == "usd"
 }
 
 // Slug is a table's name in Env: its title in lower case, each run of

@@ -37,7 +37,7 @@ type Window struct {
 }
 
 // Formats lists the output formats, for --help.
-var Formats = []string{"table", "json", "csv", "markdown"}
+var Formats = []string{"table", "json", "csv", "markdown", "html"}
 
 // Write draws r in format to w.
 func Write(w io.Writer, r *Report, format string) error {
@@ -52,6 +52,8 @@ func Write(w io.Writer, r *Report, format string) error {
 		return WriteCSV(w, r)
 	case "markdown", "md":
 		return WriteMarkdown(w, r)
+	case "html":
+		return WriteHTML(w, r)
 	}
 	return fmt.Errorf("reports: format %q: want one of %s", format, strings.Join(Formats, ", "))
 }

@@ -156,24 +156,9 @@ func Build(ctx context.Context, conn driver.Conn, name string, o Options) (*Repo
 	}
 	r := &Report{Name: p.name, Title: p.title, Window: o.Window, Notes: p.notes}
 	for _, s := range p.sections {
-		qq := s.q
-		qq.Filter = merge(o, qq.Filter)
-		if len(o.By) > 0 && !s.fixed {
-			qq.By = o.By
-		}
-		if o.Bucket != "" && qq.Bucket != "" && qq.Bucket != "release" {
-			qq.Bucket = o.Bucket
-		}
-		if o.Top > 0 && !s.fixed {
-			qq.Top = o.Top
-		}
-		qq.Exact, qq.Raw = o.Exact, o.Raw
-		t, err := Run(ctx, conn, s.title, qq, o.Budget)
+		t, err := s.build(ctx, conn, o)
 		if err != nil {
 			return nil, err
-		}
-		if s.floor != "" {
-			flagFloor(t, s.floor, o.MinCalls)
 		}
 		r.Tables = append(r.Tables, t)
 	}

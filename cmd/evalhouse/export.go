@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/evalhouse/evalhouse/ingest/parquet"
+	"github.com/evalhouse/evalhouse/reports"
 )
 
 // progressRows is the export size from which a terminal gets a progress bar.
@@ -162,23 +162,10 @@ func exportToFile(ctx context.Context, path string, write func(io.Writer) (int64
 	return n, st.Size(), nil
 }
 
-// parseWhen reads a --since/--until value: "" (unbounded), an RFC 3339
-// time, or a duration before now ("90m", "24h", "7d").
+// parseWhen reads a --since/--until value (reports.ParseWhen): "" is
+// unbounded.
 func parseWhen(flag, v string, now time.Time) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), nil
-	}
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
-			return now.AddDate(0, 0, -n), nil
-		}
-	} else if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time (2026-11-20T09:00:00Z) or a duration before now (90m, 24h, 7d)", flag, v)
+	return reports.ParseWhen(flag, v, now)
 }
 
 // describeFilter renders f for the file's metadata.

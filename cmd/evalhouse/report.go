@@ -24,7 +24,8 @@ func (a *app) reportCmd() *cobra.Command {
 		Short: "Reports for analysts: cost, latency, tools, policy, retrieval, quality, evals, diff, summary",
 		Long: `Reports for analysts. Each report is a set of tables drawn from one query
 model (metrics × dimensions × a time bucket, filtered; docs/reports.md), in
-the format you ask for: table, json, csv or markdown.
+the format you ask for: table, json, csv, markdown, or html (one
+self-contained file with its charts; serve shows the same under /ui).
 
 Reports:
 ` + reports.Describe() + `  query     your own table: --metric … --by … --bucket …
@@ -55,7 +56,7 @@ type reportFlags struct {
 
 func (f *reportFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "", "table, json, csv or markdown (default table on a terminal, json otherwise)")
+	fl.StringVar(&f.format, "format", "", "table, json, csv, markdown or html (default table on a terminal, json otherwise)")
 	fl.StringVarP(&f.out, "out", "o", "", "write to this file instead of standard output")
 	fl.StringVar(&f.since, "since", "30d", "window start: RFC 3339, or a duration before now (90m, 24h, 7d)")
 	fl.StringVar(&f.until, "until", "", "window end (default now)")
@@ -77,55 +78,18 @@ func (f *reportFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when this expression over the report's summary is true (docs/reports.md); the report is then Markdown unless --format says otherwise")
 }
 
-// options turns the flags into the report options.
+// options turns the flags into the report options (reports.Params, which
+// serve's /ui pages read from their URL too).
 func (f *reportFlags) options(now time.Time) (reports.Options, error) {
-	var o reports.Options
 	if f.failOn != "" {
 		if err := reports.ParseExpectation(f.failOn); err != nil {
-			return o, err
+			return reports.Options{}, err
 		}
 	}
-	since, err := parseWhen("--since", f.since, now)
-	if err != nil {
-		return o, err
-	}
-	until := now
-	if f.until != "" {
-		if until, err = parseWhen("--until", f.until, now); err != nil {
-			return o, err
-		}
-	}
-	if since.IsZero() || !since.Before(until) {
-		return o, fmt.Errorf("--since %q, --until %q: the window is empty", f.since, f.until)
-	}
-	if f.tz != "" {
-		if _, err := time.LoadLocation(f.tz); err != nil {
-			return o, fmt.Errorf("--tz %q: %v", f.tz, err)
-		}
-	}
-	attrs := map[string]string{}
-	for _, kv := range f.attrs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return o, fmt.Errorf("--attr %q: want NAME=VALUE (an attribute and its value)", kv)
-		}
-		attrs[k] = v
-	}
-	if len(attrs) == 0 {
-		attrs = nil
-	}
-	for _, d := range f.by {
-		if err := (events.AggQuery{Metrics: []string{"events"}, By: []string{d}}).Validate(); err != nil {
-			return o, fmt.Errorf("--by: %w", err)
-		}
-	}
-	o = reports.Options{
-		Window: reports.Window{Since: since, Until: until, TZ: f.tz},
-		Filter: reports.Filter{Tenant: f.tenant, Environment: f.environment, Releases: f.releases, Model: f.model, Tool: f.tool, Attrs: attrs},
-		By:     f.by, Bucket: f.bucket, Top: f.top, Exact: f.exact, Raw: f.raw, MinCalls: f.minCalls,
-		Budget: reports.Budget{Timeout: f.timeout, MaxMemory: f.maxMemory},
-	}
-	return o, nil
+	return reports.Params{Since: f.since, Until: f.until, TZ: f.tz, Bucket: f.bucket,
+		Tenant: f.tenant, Environment: f.environment, Model: f.model, Tool: f.tool,
+		Releases: f.releases, By: f.by, Attrs: f.attrs, Top: f.top, MinCalls: f.minCalls, Exact: f.exact, Raw: f.raw,
+		Budget: reports.Budget{Timeout: f.timeout, MaxMemory: f.maxMemory}, Prefix: "--"}.Options(now)
 }
 
 // write draws r where the flags say.

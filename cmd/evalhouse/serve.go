@@ -18,6 +18,8 @@ import (
 	"github.com/evalhouse/evalhouse/internal/httpbody"
 	"github.com/evalhouse/evalhouse/internal/metrics"
 	"github.com/evalhouse/evalhouse/keys"
+	"github.com/evalhouse/evalhouse/reports"
+	"github.com/evalhouse/evalhouse/reports/ui"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -30,6 +32,7 @@ func (a *app) serveCmd() *cobra.Command {
 		rulesDirs        []string
 		kf               kafkaFlags
 		lim              serveLimits
+		reportTimeout    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -44,9 +47,13 @@ func (a *app) serveCmd() *cobra.Command {
   GET  /readyz      200 when the store answers and its schema is at this
                     binary's version, 503 with the reason otherwise
   GET  /metrics     Prometheus metrics (docs/operations.md)
+  GET  /ui          the reports as live pages, filters in the URL; each table
+                    loads on its own; /ui/report/NAME.json is the JSON of
+                    evalhouse report NAME --format json (docs/reports.md)
 
 Every endpoint but /healthz and /readyz needs a key (evalhouse keys): ingest
-for /v1/events and /v1/traces, read (or gate) for GET /v1/gates, gate for
+for /v1/events and /v1/traces, read (or gate) for GET /v1/gates and /ui (a
+tenant-scoped key sees its tenant only), gate for
 POST /v1/gates, any key for the ClickHouse interface. While no key exists,
 serve listens on loopback only, lets every local process post events (it
 warns) and does not expose the ClickHouse interface;
@@ -101,6 +108,9 @@ rules files; never a secret), to tell two deployments' settings apart.`,
 			mux.Handle("/v1/events", httpingest.New(w, evcfg, a.log))
 			mux.Handle("/v1/traces", otlp.NewHandler(w, trcfg, a.log))
 			mux.Handle("/v1/gates", gate.Handler(conn, gate.RulesDirs(rulesDirs...), gate.OnDecision(wt.m.Decided)))
+			pages := ui.New(conn, ui.Config{Budget: reports.Budget{Timeout: reportTimeout, MaxMemory: 4 << 30}, Log: a.log})
+			mux.Handle("/ui", pages)
+			mux.Handle("/ui/", pages)
 			mux.Handle("/readyz", metrics.Ready(conn, 0))
 			mux.Handle("/metrics", wt.m.Handler())
 			mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) {
@@ -169,6 +179,7 @@ rules files; never a secret), to tell two deployments' settings apart.`,
 	cmd.Flags().Int64Var(&maxBody, "max-body", 16<<20, "largest request body in bytes (413 above)")
 	cmd.Flags().DurationVar(&batchWait, "batch-wait", 200*time.Millisecond, "longest a request's events wait to be batched with others'")
 	cmd.Flags().BoolVar(&strict, "strict", false, "reject events that break the trace contract")
+	cmd.Flags().DurationVar(&reportTimeout, "report-timeout", 30*time.Second, "longest one table of a /ui report page may take (its query's max_execution_time)")
 	cmd.Flags().StringVar(&retention, "retention", "standard", "storage retention class for events: short, standard, long, audit")
 	kf.register(cmd.Flags(), "kafka-")
 	lim.register(cmd.Flags())

@@ -28,8 +28,8 @@ import (
 const envBootstrapKeyFile = "EVALHOUSE_BOOTSTRAP_KEY_FILE"
 
 // apiPolicy is what each endpoint of the ingest API needs: /healthz and
-// /readyz are public; every other path, including ones added later, needs
-// at least a valid key.
+// /readyz are public; /ui needs a key that reads; every other path,
+// including ones added later, needs at least a valid key.
 func apiPolicy(r *http.Request) keys.Need {
 	switch r.URL.Path {
 	case "/healthz", "/readyz":
@@ -41,6 +41,9 @@ func apiPolicy(r *http.Request) keys.Need {
 			return keys.Require(auth.RoleRead) // gate and admin keys read too
 		}
 		return keys.Require(auth.RoleGate)
+	}
+	if r.URL.Path == "/ui" || strings.HasPrefix(r.URL.Path, "/ui/") {
+		return keys.Require(auth.RoleRead) // gate and admin keys read too
 	}
 	return keys.AnyKey
 }

@@ -101,7 +101,6 @@ func (t *Table) flag(msg string) {
 	t.Flags[i] = append(t.Flags[i], msg)
 }
 
-
 func datasetRef(name string, version uint32) string {
 	if name == "" {
 		return "(production)"

@@ -13,7 +13,6 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
-
 )
 
 // Expectations for cron (--fail-on): an expression in the rule language

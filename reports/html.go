@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/evalhouse/evalhouse/events"
 )
 
 // HTMLStyle is the stylesheet of the HTML report and of serve's /ui pages:
@@ -39,6 +42,7 @@ type htmlSection struct {
 	CSVName   string
 	CSV       template.URL
 	Misses    []Miss
+	RunBase   string // links misses to their runs' pages, on live pages
 }
 
 type htmlRow struct {
@@ -47,8 +51,9 @@ type htmlRow struct {
 }
 
 type htmlCell struct {
-	S   string
-	Num bool
+	S    string
+	Num  bool
+	Href string // a run's page, on live pages
 }
 
 type htmlPage struct {
@@ -85,12 +90,12 @@ var htmlTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{end}}<table>
 <thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr>{{range .Cells}}<td{{if .Num}} class="num"{{end}}>{{.S}}</td>{{end}}{{if .Flag}}<td class="flag">! {{.Flag}}</td>{{end}}</tr>
+{{range .Rows}}<tr>{{range .Cells}}<td{{if .Num}} class="num"{{end}}>{{if .Href}}<a href="{{.Href}}">{{.S}}</a>{{else}}{{.S}}{{end}}</td>{{end}}{{if .Flag}}<td class="flag">! {{.Flag}}</td>{{end}}</tr>
 {{else}}<tr><td colspan="{{len .Header}}">(no events)</td></tr>
 {{end}}</tbody>
 </table>
 {{if .Misses}}<ul class="misses">
-{{range .Misses}}<li>{{.Kind}}: run <code>{{.RunID}}</code>, case <code>{{.Dataset}}/{{.CaseID}}</code>, expected {{.Expected}}, got {{.Actual}}: <code>{{.Promote}}</code></li>
+{{range .Misses}}<li>{{.Kind}}: run {{if $.RunBase}}<a href="{{$.RunBase}}/runs/{{.RunID}}"><code>{{.RunID}}</code></a>{{else}}<code>{{.RunID}}</code>{{end}}, case <code>{{.Dataset}}/{{.CaseID}}</code>, expected {{.Expected}}, got {{.Actual}}: <code>{{.Promote}}</code></li>
 {{end}}</ul>
 {{end}}{{if .Footer}}<p class="footer">{{.Footer}}</p>
 {{end}}<p class="downloads"><a download="{{.CSVName}}" href="{{.CSV}}">download CSV</a></p>
@@ -106,7 +111,7 @@ var htmlTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 // writes, in <script type="application/json" id="report-data">. The same
 // Report gives the same bytes: nothing in it is the time of writing.
 func WriteHTML(w io.Writer, r *Report) error {
-	secs, err := htmlSections(r, "t")
+	secs, err := htmlSections(r, "t", "")
 	if err != nil {
 		return err
 	}
@@ -120,16 +125,17 @@ func WriteHTML(w io.Writer, r *Report) error {
 
 // WriteHTMLSections draws r's sections and notes as WriteHTML's page holds
 // them, without the page: a fragment a live page puts in place. Section
-// ids are prefix-1, prefix-2, ….
-func WriteHTMLSections(w io.Writer, r *Report, prefix string) error {
-	secs, err := htmlSections(r, prefix)
+// ids are prefix-1, prefix-2, …. With runBase ("/ui"), a cell or a miss
+// naming a run links to its page, runBase/runs/RUN_ID.
+func WriteHTMLSections(w io.Writer, r *Report, prefix, runBase string) error {
+	secs, err := htmlSections(r, prefix, runBase)
 	if err != nil {
 		return err
 	}
 	return htmlTmpl.ExecuteTemplate(w, "sections", htmlPage{Sections: secs, Notes: r.Notes})
 }
 
-func htmlSections(r *Report, prefix string) ([]htmlSection, error) {
+func htmlSections(r *Report, prefix, runBase string) ([]htmlSection, error) {
 	var out []htmlSection
 	id := func() string { return prefix + "-" + strconv.Itoa(len(out)+1) }
 	for _, t := range r.Tables {
@@ -142,7 +148,11 @@ func htmlSections(r *Report, prefix string) ([]htmlSection, error) {
 		for i := range t.Rows {
 			row := htmlRow{Flag: strings.Join(t.Flags[i], "; ")}
 			for k, c := range t.Cells(i) {
-				row.Cells = append(row.Cells, htmlCell{c, k >= lead})
+				cell := htmlCell{S: c, Num: k >= lead}
+				if runBase != "" && k < lead && s.Header[k] == "run_id" && c != events.Other && c != None {
+					cell.Href = runBase + "/runs/" + url.PathEscape(c)
+				}
+				row.Cells = append(row.Cells, cell)
 			}
 			s.Rows = append(s.Rows, row)
 		}
@@ -153,13 +163,13 @@ func htmlSections(r *Report, prefix string) ([]htmlSection, error) {
 		out = append(out, s)
 	}
 	for _, m := range r.Matrices {
-		s := htmlSection{ID: id(), Title: m.title(), Misses: m.Misses}
+		s := htmlSection{ID: id(), Title: m.title(), Misses: m.Misses, RunBase: runBase}
 		g := m.grid()
 		s.Header = g[0]
 		for _, row := range g[1:] {
 			hr := htmlRow{}
 			for k, c := range row {
-				hr.Cells = append(hr.Cells, htmlCell{c, k > 0})
+				hr.Cells = append(hr.Cells, htmlCell{S: c, Num: k > 0})
 			}
 			s.Rows = append(s.Rows, hr)
 		}

@@ -12,6 +12,13 @@ import (
 // value escaped by html/template. base is where the pages are mounted
 // ("/ui"): a run's link is base/runs/RUN_ID.
 
+// Style is the run pages' one inline stylesheet (a page's CSP allows it
+// by its hash).
+const Style = `body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem;color:#1d1d1f}table{border-collapse:collapse}
+td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}th{background:#f4f4f6}
+.err{color:#b00020;font-weight:600}ul.tree{list-style:none;padding-left:1.1rem;border-left:1px solid #ccc}
+code,pre{font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}.k{color:#555}`
+
 var pages = template.Must(template.New("runs").Funcs(template.FuncMap{
 	"ms":        ms,
 	"usd":       usd,
@@ -23,12 +30,9 @@ var pages = template.Must(template.New("runs").Funcs(template.FuncMap{
 	"join":      strings.Join,
 	"when":      func(r Run) string { return r.Started.UTC().Format(timeLayout) },
 	"runURL":    func(base, id string) string { return base + "/runs/" + url.PathEscape(id) },
-	"raw":       func(b []byte) string { return string(b) },
+	"style":     func() template.CSS { return template.CSS(Style) },
 }).Parse(`{{define "head"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.}}</title>
-<style>body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem;color:#1d1d1f}table{border-collapse:collapse}
-td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}th{background:#f4f4f6}
-.err{color:#b00020;font-weight:600}ul.tree{list-style:none;padding-left:1.1rem;border-left:1px solid #ccc}
-code,pre{font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}.k{color:#555}</style></head><body>{{end}}
+<style>{{style}}</style></head><body>{{end}}
 {{define "list"}}{{template "head" "Runs"}}<h1>Runs</h1>
 <table id="runs"><thead><tr><th>started</th><th>run</th><th>tenant</th><th>env</th><th>release</th><th>case</th><th>status</th><th>stop</th>
 <th>duration</th><th>events</th><th>cost</th><th>tokens in/out</th><th>policy</th><th>failing rules</th></tr></thead><tbody>

@@ -48,6 +48,8 @@ type Config struct {
 //	GET /ui/report/NAME/part/N       part N of the report as an HTML fragment (reports.BuildPart)
 //	GET /ui/report/NAME.json         the report as `evalhouse report NAME --format json` writes it
 //	GET /ui/report/NAME?format=F     the report in format F (json, csv, markdown, table, html)
+//	GET /ui/runs?FILTERS             the runs, as `evalhouse runs` lists them (runs.go)
+//	GET /ui/runs/ID                  one run, as `evalhouse run show ID` rebuilds it
 //
 // FILTERS are the flags of `evalhouse report` by name: since, until, tz,
 // bucket, tenant, environment, release, model, tool, by, attr, top,
@@ -72,6 +74,8 @@ func New(conn driver.Conn, cfg Config) *Handler {
 	h.mux.HandleFunc("GET /ui/{$}", h.index)
 	h.mux.HandleFunc("GET /ui/report/{name}", h.report)
 	h.mux.HandleFunc("GET /ui/report/{name}/part/{n}", h.part)
+	h.mux.HandleFunc("GET /ui/runs", h.runList)
+	h.mux.HandleFunc("GET /ui/runs/{id}", h.runShow)
 	return h
 }
 
@@ -243,7 +247,7 @@ func (h *Handler) part(w http.ResponseWriter, r *http.Request) {
 	}
 	rep.Notes = nil // the page shows them once
 	var b bytes.Buffer
-	if err := reports.WriteHTMLSections(&b, rep, "p"+strconv.Itoa(n)); err != nil {
+	if err := reports.WriteHTMLSections(&b, rep, "p"+strconv.Itoa(n), "/ui"); err != nil {
 		h.failed(w, r, name, err)
 		return
 	}

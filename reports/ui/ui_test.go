@@ -87,13 +87,15 @@ var (
 )
 
 // cells are the rows of a fragment's first table body, as text.
+var tagRe = regexp.MustCompile(`<[^>]*>`)
+
 func cells(frag string) []string {
 	body := frag[strings.Index(frag, "<tbody>"):]
 	var rows []string
 	for _, tr := range trRe.FindAllStringSubmatch(body, -1) {
 		var cs []string
 		for _, td := range tdRe.FindAllStringSubmatch(tr[1], -1) {
-			cs = append(cs, html.UnescapeString(td[1]))
+			cs = append(cs, html.UnescapeString(tagRe.ReplaceAllString(td[1], ""))) // a run's link around its id
 		}
 		rows = append(rows, strings.Join(cs, "|"))
 	}

@@ -126,6 +126,8 @@ demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â
 	@echo; echo "== what the analysts see: cost and policy over the last day"
 	$(EH) report cost --since 1d --format table
 	$(EH) report policy --since 1d --format table
+	$(EH) report cost --since 1d --format html --out .evalhouse/report.html
+	@echo "open .evalhouse/report.html (one file, no network), or serve and browse /ui"
 	@echo; echo "== a responder reconstructs the failed production run"
 	$(EH) run show run-2.4.0-p04
 

@@ -151,3 +151,41 @@ func IngestHealth(ctx context.Context, conn driver.Conn, since, until time.Time)
 	}
 	return out, nil
 }
+
+// ToolApprovals are one tool's side-effect calls (write or external) and
+// how many were made without an approval granted before them in their run.
+type ToolApprovals struct {
+	Tool string
+	// Calls are its side-effect calls; Required those whose authorization
+	// was approval_required.
+	Calls, Required uint64
+	// Unapproved had no approved approval event earlier in their run;
+	// RequiredUnapproved are those of them that needed one: the calls a
+	// policy should have stopped.
+	Unapproved, RequiredUnapproved uint64
+}
+
+// UnapprovedSideEffects reads, per tool, the side-effect calls in f and
+// those made without a prior approval in their run, in tool order. The
+// approvals are looked for in f's window and filter too.
+func UnapprovedSideEffects(ctx context.Context, conn driver.Conn, f AggFilter, exact bool) ([]ToolApprovals, error) {
+	f.Tool, f.Model, f.Kinds = "", "", nil // both sides filter the same way; a tool filter would drop the approvals
+	d, b := outcomeQuery(f, exact)
+	rows, err := conn.Query(ctx, stmts.Render("unapproved_side_effects", d), b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("events: unapproved side effects: %w", err)
+	}
+	defer rows.Close()
+	var out []ToolApprovals
+	for rows.Next() {
+		var t ToolApprovals
+		if err := rows.Scan(&t.Tool, &t.Calls, &t.Required, &t.Unapproved, &t.RequiredUnapproved); err != nil {
+			return nil, fmt.Errorf("events: unapproved side effects: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events: unapproved side effects: %w", err)
+	}
+	return out, nil
+}

@@ -37,6 +37,18 @@ func testOutcomes(t *testing.T) {
 	add("r3", "retrieval", 4*time.Second, func(r *events.Row) { r.SourceIDs = []string{"kb-1"} })
 	add("r4", "retrieval", time.Minute, func(r *events.Row) {})
 	add("r4", "retrieval", time.Minute+time.Second, func(r *events.Row) {})
+	// Side effects: r3 refunds before and after its approval; r4 refunds
+	// after a rejected approval, and e-mails without needing one.
+	tool := func(name, auth string) func(*events.Row) {
+		return func(r *events.Row) { r.Tool, r.SideEffect, r.Authorization = name, "external", auth }
+	}
+	add("r3", "tool", 500*time.Millisecond, tool("refund", "approval_required"))
+	add("r3", "approval", 4500*time.Millisecond, func(r *events.Row) { r.Result, r.Action = "approved", "refund" })
+	add("r3", "tool", 5*time.Second, tool("refund", "approval_required"))
+	add("r4", "approval", time.Minute+2*time.Second, func(r *events.Row) { r.Result, r.Action = "rejected", "refund" })
+	add("r4", "tool", 2*time.Minute, tool("refund", "approval_required"))
+	add("r4", "tool", 2*time.Minute+time.Second, tool("email", "allowed"))
+	add("r4", "tool", 2*time.Minute+2*time.Second, func(r *events.Row) { r.Tool, r.SideEffect = "lookup", "read" })
 	if err := events.Insert(ctx, rec, more); err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +69,10 @@ func testOutcomes(t *testing.T) {
 	ev, err := events.MissingEvidence(ctx, rec, window, false)
 	if err != nil || fmt.Sprint(ev) != "[{1.1 2 1}]" {
 		t.Errorf("missing evidence = %v, %v", ev, err)
+	}
+	se, err := events.UnapprovedSideEffects(ctx, rec, window, false)
+	if err != nil || fmt.Sprint(se) != "[{email 1 0 1 0} {refund 3 3 2 2}]" {
+		t.Errorf("unapproved side effects = %v, %v", se, err)
 	}
 	reads := rec.Take()
 	now := time.Now().UTC()

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -20,6 +21,8 @@ const (
 	TitleCitationFailures = "Citation failures by release"
 	TitleMissingEvidence  = "Missing-evidence runs by release"
 	TitleIngests          = "Ingests by source"
+	TitleUnapproved       = "Side-effect calls without approval"
+	TitleCostPerCase      = "Cost per passing case"
 )
 
 func count(name, doc string) events.Metric { return events.Metric{Name: name, Unit: "count", Doc: doc} }
@@ -109,6 +112,83 @@ func ingestHealth(ctx context.Context, conn driver.Conn, r *Report, o Options) e
 	if f.Tenant != "" || f.Environment != "" || len(f.Releases) > 0 || f.Model != "" || f.Tool != "" || len(f.Attrs) > 0 {
 		t.Note = "the store's ingests: ingest_log has no tenant, release or attributes, so the filter does not apply"
 	}
+	r.Tables = append(r.Tables, t)
+	return nil
+}
+
+// toolApprovals adds, per tool, the side-effect calls made without an
+// approval granted before them in their run: in all, and among the calls
+// whose authorization asked for one.
+func toolApprovals(ctx context.Context, conn driver.Conn, r *Report, o Options) error {
+	t := ownTable(TitleUnapproved, "agent_events", o, []string{"tool"},
+		count("side_effect_calls", "tool calls with a write or external side effect"),
+		count("approval_required", "of them, authorization approval_required"),
+		count("without_approval", "side-effect calls with no approved approval earlier in their run"),
+		count("required_without_approval", "of those, calls that required approval: what policy should have stopped"))
+	got, err := events.UnapprovedSideEffects(ctx, conn, o.windowFilter(), o.Exact)
+	if err != nil {
+		return fmt.Errorf("reports: %s: %w", t.Title, err)
+	}
+	for i, x := range got {
+		t.Rows = append(t.Rows, events.AggRow{Dims: []string{x.Tool},
+			Values: []float64{float64(x.Calls), float64(x.Required), float64(x.Unapproved), float64(x.RequiredUnapproved)}})
+		if x.RequiredUnapproved > 0 {
+			if t.Flags == nil {
+				t.Flags = map[int][]string{}
+			}
+			t.Flags[i] = append(t.Flags[i], fmt.Sprintf("%d call(s) needed an approval they never got", x.RequiredUnapproved))
+		}
+	}
+	r.Tables = append(r.Tables, t)
+	r.Notes = append(r.Notes, o.ignoresEventFilters("the side-effect approvals table")...)
+	return nil
+}
+
+// costPerPassingCase adds, per dataset version and release, what the
+// dataset runs cost and how many of their cases passed every rule scored
+// on them: the cost of one passing case. Cases no rule scored count as
+// not passing; a release with no passing case has no cost per case (0,
+// flagged).
+func costPerPassingCase(ctx context.Context, conn driver.Conn, r *Report, o Options) error {
+	t := ownTable(TitleCostPerCase, "agent_events, eval_results", o, []string{"dataset", "release"},
+		count("runs", "dataset runs"), events.Metric{Name: "cost_usd", Unit: "usd", Doc: "their cost"},
+		count("passing_cases", "cases whose every scored rule passed"),
+		events.Metric{Name: "cost_per_passing_case", Unit: "usd", Doc: "cost_usd / passing_cases"})
+	q := t.Query
+	q.Metrics = []string{"runs", "cost_usd"}
+	costs, err := Run(ctx, conn, t.Title, q, o.Budget)
+	if err != nil {
+		return err
+	}
+	outcomes, err := evaluators.CaseOutcomes(ctx, conn, trendFilter(o))
+	if err != nil {
+		return fmt.Errorf("reports: %s: %w", t.Title, err)
+	}
+	passing := map[[2]string]int{}
+	for _, c := range outcomes {
+		if c.Total > 0 && c.Passed == c.Total {
+			passing[[2]string{c.Dataset, c.Release}]++
+		}
+	}
+	for _, row := range costs.Rows {
+		if row.Dims[0] == "" {
+			continue // runs of no dataset case
+		}
+		name, _, _ := strings.Cut(row.Dims[0], "@") // outcomes name the dataset, runs its version
+		n := passing[[2]string{name, row.Dims[1]}]
+		per := 0.0
+		if n > 0 {
+			per = row.Values[1] / float64(n)
+		}
+		t.Rows = append(t.Rows, events.AggRow{Dims: row.Dims, Values: []float64{row.Values[0], row.Values[1], float64(n), per}})
+		if n == 0 {
+			if t.Flags == nil {
+				t.Flags = map[int][]string{}
+			}
+			t.Flags[len(t.Rows)-1] = []string{"no passing case (scored with `evalhouse eval`?)"}
+		}
+	}
+	t.Source, t.Method = costs.Source+", eval_results", costs.Method
 	r.Tables = append(r.Tables, t)
 	return nil
 }

@@ -2,9 +2,11 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -53,13 +55,13 @@ var presets = []preset{
 	{name: "cost", title: "Cost", doc: "calls, tokens, cost, cost per run; latency percentiles; by model, release, tenant and day; the most expensive runs",
 		sections: []section{
 			{title: "Model calls by model", q: q(model, by("model"), "", "model_calls", "input_tokens", "output_tokens", "cost_usd", "latency_p50", "latency_p95", "latency_p99")},
-			{title: "Cache reads by model", q: q(model, by("model"), "", "model_calls", "input_tokens", "cache_read_tokens")},
 			{title: "Cost by release", q: q(nil, by("release"), "", "runs", "model_calls", "cost_usd", "cost_per_run")},
 			{title: "Cost by tenant", q: q(nil, by("tenant"), "", "runs", "model_calls", "cost_usd", "cost_per_run")},
 			{title: "Cost over time", q: q(model, nil, "day", "model_calls", "cost_usd")},
 			{title: "Most expensive runs", fixed: true, q: Query{Metrics: []string{"cost_usd", "model_calls", "input_tokens", "output_tokens"}, By: by("run_id"), Top: 10}},
-			{title: "Cost reported by the agent and priced at ingest", q: q(model, by("model"), "", "cost_reported", "cost_priced")},
-		}},
+			{title: "Cache reads and cost sources by model", q: q(model, by("model"), "", "input_tokens", "cache_read_tokens", "cost_reported", "cost_priced")},
+		},
+		extra: costPerPassingCase},
 	{name: "latency", title: "Latency", doc: "run and model-call duration percentiles by model, tool and release",
 		sections: []section{
 			{title: "Run duration by release", q: q(run, by("release"), "", "runs", "duration_p50", "duration_p95", "duration_p99")},
@@ -73,7 +75,8 @@ var presets = []preset{
 			{title: "Tools", floor: "tool_calls", q: q(tool, by("tool"), "", "tool_calls", "errors", "error_rate", "retries", "duration_p95", "side_effect_calls", "authorization_denials")},
 			{title: "Side-effect calls by authorization", fixed: true, q: q(tool, by("side_effect", "authorization"), "", "tool_calls", "errors")},
 			{title: "Tool errors over time", q: q(tool, nil, "auto", "tool_calls", "errors", "error_rate")},
-		}},
+		},
+		extra: toolApprovals},
 	{name: "policy", title: "Policy", doc: "decisions by policy version, reason code, enforcement and day; tool authorization denials; approvals; false allow / false deny against the dataset's expected decisions",
 		sections: []section{
 			{title: "Decisions by policy version", q: q(policy, by("policy_version", "decision"), "", "policy_decisions")},
@@ -155,20 +158,41 @@ func Build(ctx context.Context, conn driver.Conn, name string, o Options) (*Repo
 		o.MinCalls = 20
 	}
 	r := &Report{Name: p.name, Title: p.title, Window: o.Window, Notes: p.notes}
-	for _, s := range p.sections {
-		t, err := s.build(ctx, conn, o)
-		if err != nil {
-			return nil, err
-		}
-		r.Tables = append(r.Tables, t)
+	// The tables are independent queries: up to Parallel at once, so a
+	// report waits for its slowest few, not for the sum of all. What the
+	// preset adds (extra) is built beside them, into a report of its own,
+	// and appended after the tables, as BuildPart's last part holds it.
+	tables := make([]*Table, len(p.sections))
+	errs := make([]error, len(p.sections)+1)
+	more := &Report{Name: p.name, Title: p.title, Window: o.Window}
+	sem := make(chan struct{}, Parallel)
+	var wg sync.WaitGroup
+	for i, s := range p.sections {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			tables[i], errs[i] = s.build(ctx, conn, o)
+		})
 	}
 	if p.extra != nil {
-		if err := p.extra(ctx, conn, r, o); err != nil {
-			return nil, err
-		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[len(p.sections)] = p.extra(ctx, conn, more, o)
+		})
 	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	r.Tables = append(tables, more.Tables...)
+	r.Matrices = append(r.Matrices, more.Matrices...)
+	r.Notes = append(r.Notes, more.Notes...)
 	return r, nil
 }
+
+// Parallel is how many of a report's tables are queried at once.
+var Parallel = 3
 
 // merge is a section's filter (its kinds) within the report's.
 func merge(o Options, f Filter) Filter {

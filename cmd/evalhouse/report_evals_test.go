@@ -186,6 +186,30 @@ func TestEvalsAndDiffReports(t *testing.T) {
 			t.Errorf("case %s in %s: passed %v (found %v), want %v", c.cs, c.release, v, ok, c.passed)
 		}
 	}
+	// The cost report's cost per passing case counts the same passing
+	// cases (every scored rule passed) per release.
+	var cost reportJSON
+	if err := json.Unmarshal([]byte(must(0, "report", "cost", "--format", "json")), &cost); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"2.3.1", "2.4.0"} {
+		passing := 0.0
+		for _, tb := range evals.Tables {
+			if strings.HasPrefix(tb.Title, "Cases by release") {
+				for _, row := range tb.Rows {
+					if row.Dims[2] == rel && row.Values[0] == 1 {
+						passing++
+					}
+				}
+			}
+		}
+		got, ok := cost.value(t, "Cost per passing case", "passing_cases", "support-bot@v1", rel)
+		runCost, _ := cost.value(t, "Cost per passing case", "cost_usd", "support-bot@v1", rel)
+		per, _ := cost.value(t, "Cost per passing case", "cost_per_passing_case", "support-bot@v1", rel)
+		if !ok || got != passing || passing == 0 || math.Abs(per-runCost/passing) > 1e-9 {
+			t.Errorf("release %s: %v passing cases (cost per case %v of %v), the evals report counts %v", rel, got, per, runCost, passing)
+		}
+	}
 	if n := len(evals.rows("Cases by release")); n != 24+24+25+1 {
 		t.Errorf("%d case × release cells, want %d", n, 24+24+25+1)
 	}

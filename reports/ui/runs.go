@@ -138,4 +138,3 @@ func (h *Handler) runPage(w http.ResponseWriter, format string, v any, page func
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Write(b.Bytes())
 }
-

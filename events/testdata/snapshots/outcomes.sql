@@ -39,6 +39,23 @@ FROM (
 GROUP BY release
 ORDER BY release
 ;
+SELECT tool,
+       toUInt64(count()) AS calls,
+       toUInt64(countIf(authorization = 'approval_required')) AS required,
+       toUInt64(countIf(approved_at = 0 OR approved_at > at)) AS unapproved,
+       toUInt64(countIf(authorization = 'approval_required' AND (approved_at = 0 OR approved_at > at))) AS required_unapproved
+FROM (
+    SELECT tenant, run_id, tool, authorization, toUnixTimestamp64Micro(ts) AS at
+    FROM agent_events
+    WHERE kind = 'tool' AND side_effect IN ('write', 'external') AND ts >= fromUnixTimestamp64Micro(@p0, 'UTC') AND ts < fromUnixTimestamp64Micro(@p1, 'UTC')) AS c
+LEFT JOIN (
+    SELECT tenant, run_id, toUnixTimestamp64Micro(min(ts)) AS approved_at
+    FROM agent_events
+    WHERE kind = 'approval' AND result = 'approved' AND run_id != '' AND ts >= fromUnixTimestamp64Micro(@p0, 'UTC') AND ts < fromUnixTimestamp64Micro(@p1, 'UTC')
+    GROUP BY tenant, run_id) AS a USING (tenant, run_id)
+GROUP BY tool
+ORDER BY tool
+;
 SELECT source,
        toUInt64(count()) AS ingests,
        sum(accepted) AS accepted,

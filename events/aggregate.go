@@ -271,24 +271,8 @@ var rollups = []rollup{
 			"violations": "sum(contract_violations)", "redactions": "sum(redactions)"}},
 }
 
-// Rollups name the tables a query may be answered from, for docs.
-func Rollups() []string {
-	var n []string
-	for _, r := range rollups {
-		n = append(n, r.table)
-	}
-	return n
-}
-
-// Rollup returns the rollup table that answers q exactly (but for
-// model_usage_hourly's percentiles, t-digest estimates), or "".
-func (q AggQuery) Rollup() string {
-	if r := q.rollup(); r != nil {
-		return r.table
-	}
-	return ""
-}
-
+// rollup returns the rollup that answers q exactly (but for
+// model_usage_hourly's percentiles, t-digest estimates), or nil.
 func (q AggQuery) rollup() *rollup {
 	f := q.Filter
 	if q.Raw || q.Exact || f.Tool != "" || len(f.Attrs) > 0 {

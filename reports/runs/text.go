@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -191,27 +192,19 @@ func describe(e *Event) string {
 	return e.Kind
 }
 
-// decisions is a run's policy decisions as "deny 1, allow 2", by decision.
-func decisions(m map[string]uint64) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+// joinCounts is a map of counts as "deny 1, allow 2", by key: a run's
+// policy decisions, an event's redactions.
+func joinCounts[V uint32 | uint64](m map[string]V) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
 }
 
-func counts(m map[string]uint32) string {
-	wide := make(map[string]uint64, len(m))
-	for k, v := range m {
-		wide[k] = uint64(v)
-	}
-	return decisions(wide)
-}
+// decisions and counts name joinCounts where the pages call it.
+func decisions(m map[string]uint64) string { return joinCounts(m) }
+func counts(m map[string]uint32) string    { return joinCounts(m) }
 
 // ms prints a duration in milliseconds readably: "850ms", "6.207s".
 func ms(v float64) string {

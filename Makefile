@@ -168,6 +168,16 @@ bench-reports: build libchdb ## reports at scale (REPORT_EVENTS, default 1M, in 
 	  line=$$(awk -v n=$(REPORT_EVENTS) -v a=$$t0 -v b=$$t1 -v c=$$t2 -v s=$$size 'BEGIN { printf "generated in %.1f s, ingested in %.1f s (%.0f events/s), store %s", b-a, c-b, n/(c-b), s }') && \
 	  printf '%s\n%s, on %s\n' "$$want" "$$line" "$$(date -u +%FT%TZ)" > "$$stamp" && echo "bench-reports: $$line"; \
 	fi
+	@# The generated dataset's versions (v1: 40 cases, v2: 8 more), the ground
+	@# truth the policy report scores dataset runs against.
+	@st="embedded://$(REPORT_STORE)/data"; d="$(REPORT_STORE)"; \
+	if ! ./$(BIN) --store "$$st" dataset show support-bot@v2 >/dev/null 2>&1; then \
+	  ./$(BIN) dev generate --events 1 --seed $(REPORT_SEED) --out /dev/null --dataset-out "$$d/cases.jsonl" 2>/dev/null && \
+	  head -n 40 "$$d/cases.jsonl" > "$$d/v1.jsonl" && tail -n +41 "$$d/cases.jsonl" > "$$d/v2.jsonl" && \
+	  ./$(BIN) --store "$$st" dataset create support-bot --from "$$d/v1.jsonl" --by bench >/dev/null && \
+	  ./$(BIN) --store "$$st" dataset add support-bot --from "$$d/v2.jsonl" --by bench >/dev/null && \
+	  rm -f "$$d/cases.jsonl" "$$d/v1.jsonl" "$$d/v2.jsonl" && echo "bench-reports: datasets support-bot@v1, @v2 created"; \
+	fi
 	EVALHOUSE_REPORT_STORE="$(REPORT_STORE)/data" $(GO) test -run '^$$' -bench ReportsAtScale -benchtime $(REPORT_BENCHTIME) -timeout 60m ./reports/
 
 fuzz: ## run every fuzz target briefly

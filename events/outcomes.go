@@ -14,23 +14,6 @@ import (
 // the query model's filter; none reads FINAL unless Exact says so (ingest
 // already drops duplicates).
 
-// RunDecision is one dataset run's policy outcome: the case it executed
-// and its decision, the most restrictive of its policy events.
-type RunDecision struct {
-	Tenant, RunID, TraceID string
-	// Dataset is the run's dataset version ("name@vN"); CaseID its case.
-	Dataset, CaseID string
-	// Decision is "deny", "require_approval" or "allow" (most restrictive
-	// first), or "" when the run made no policy decision.
-	Decision string
-	// PolicyVersion is the policy version of the deciding event ("" when
-	// there is none).
-	PolicyVersion string
-}
-
-// decisionRanks name run_decisions.sql's ranks.
-var decisionRanks = []string{"", "allow", "require_approval", "deny"}
-
 // binder binds values as @p0, @p1, …
 type binder struct{ args []any }
 
@@ -44,6 +27,9 @@ func (b *binder) bind(v any) string {
 type outcomeData struct {
 	Final string
 	Where []string
+	// Rollup: the statement reads run_summaries, whose time column is
+	// the run's start.
+	Rollup bool
 }
 
 func outcomeQuery(f AggFilter, exact bool) (outcomeData, *binder) {
@@ -54,40 +40,6 @@ func outcomeQuery(f AggFilter, exact bool) (outcomeData, *binder) {
 		d.Final = " FINAL"
 	}
 	return d, b
-}
-
-// RunDecisions reads the policy outcome of every run whose run event is in
-// f and executed a dataset case (dataset and case_id set), in (tenant,
-// run_id) order. Model and Tool filter the run event, which has neither:
-// callers judging whole runs leave them empty.
-func RunDecisions(ctx context.Context, conn driver.Conn, f AggFilter, exact bool) ([]RunDecision, error) {
-	d, b := outcomeQuery(f, exact)
-	rows, err := conn.Query(ctx, stmts.Render("run_decisions", d), b.args...)
-	if err != nil {
-		return nil, fmt.Errorf("events: run decisions: %w", err)
-	}
-	defer rows.Close()
-	var out []RunDecision
-	for rows.Next() {
-		var (
-			r    RunDecision
-			rank uint8
-		)
-		if err := rows.Scan(&r.Tenant, &r.RunID, &r.TraceID, &r.Dataset, &r.CaseID, &rank, &r.PolicyVersion); err != nil {
-			return nil, fmt.Errorf("events: run decisions: %w", err)
-		}
-		if int(rank) < len(decisionRanks) {
-			r.Decision = decisionRanks[rank]
-		}
-		if r.Decision == "" {
-			r.PolicyVersion = ""
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("events: run decisions: %w", err)
-	}
-	return out, nil
 }
 
 // ReleaseEvidence is one release's retrieving runs, and those of them

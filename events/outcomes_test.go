@@ -3,6 +3,8 @@ package events_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,17 +56,40 @@ func testOutcomes(t *testing.T) {
 	}
 	rec.Take()
 	window := events.AggFilter{Since: base.Add(-time.Minute), Until: base.Add(2 * time.Hour)}
-	got, err := events.RunDecisions(ctx, rec, window, false)
-	if err != nil {
-		t.Fatal(err)
+	// r1 denied (no policy version) where allow was expected, r2 made no
+	// decision where deny was, r3 asked for approval as expected.
+	expected := map[string]map[string]string{"bot@v1": {"c1": "allow", "c2": "deny", "c9": "deny"}, "bot@v2": {"c3": "require_approval"}}
+	want := "[ 0 deny 1 [acme/r2 trace-r2 bot@v1/c2]] [ 3 allow 1 [acme/r1 trace-r1 bot@v1/c1]] [pv2 2 require_approval 1 []]"
+	for _, exact := range []bool{false, true} { // run_summaries, then raw rows with FINAL
+		got, err := events.DecisionCounts(ctx, rec, window, exact, expected, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := decisionCounts(got); s != want {
+			t.Errorf("exact %v: decision counts = %s\nwant %s", exact, s, want)
+		}
+		ds, err := events.RunDatasets(ctx, rec, window, exact)
+		if err != nil || fmt.Sprint(ds) != "[bot@v1 bot@v2]" {
+			t.Errorf("exact %v: datasets of runs = %v, %v", exact, ds, err)
+		}
 	}
-	if s := fmt.Sprint(got); s != "[{acme r1 trace-r1 bot@v1 c1 deny } {acme r2 trace-r2 bot@v1 c2  } {acme r3 trace-r3 bot@v2 c3 require_approval pv2}]" {
-		t.Errorf("run decisions = %s", s)
+	// Expectations larger than the engine's default statement size (256
+	// KiB) travel in the statement all the same.
+	big := map[string]map[string]string{"bot@v1": {}, "bot@v2": {"c3": "require_approval"}}
+	for i := range 20000 {
+		big["bot@v1"][fmt.Sprintf("case-with-a-long-name-%05d", i)] = "deny"
+	}
+	big["bot@v1"]["c1"], big["bot@v1"]["c2"] = "allow", "deny"
+	if got, err := events.DecisionCounts(ctx, rec, window, false, big, 5); err != nil || decisionCounts(got) != want {
+		t.Errorf("20,000 expectations: %s, %v", decisionCounts(got), err)
 	}
 	only := window
 	only.Releases, only.Tenant = []string{"1.1"}, "acme"
-	if got, err := events.RunDecisions(ctx, rec, only, true); err != nil || len(got) != 1 || got[0].RunID != "r3" {
+	if got, err := events.DecisionCounts(ctx, rec, only, true, expected, 5); err != nil || decisionCounts(got) != "[pv2 2 require_approval 1 []]" {
 		t.Errorf("release 1.1, exact: %v, %v", got, err)
+	}
+	if got, err := events.DecisionCounts(ctx, rec, window, false, expected, 0); err != nil || len(got) != 3 || got[0].Wrong != nil {
+		t.Errorf("no wrong runs asked for: %v, %v", got, err)
 	}
 	ev, err := events.MissingEvidence(ctx, rec, window, false)
 	if err != nil || fmt.Sprint(ev) != "[{1.1 2 1}]" {
@@ -96,4 +121,16 @@ func testOutcomes(t *testing.T) {
 		t.Errorf("ingest health = %v, %v", ing, err)
 	}
 	snapshot.Check(t, "outcomes", append(reads, rec.Take()...))
+}
+
+func decisionCounts(cs []events.DecisionCount) string {
+	var out []string
+	for _, c := range cs {
+		var wrong []string
+		for _, w := range c.Wrong {
+			wrong = append(wrong, fmt.Sprintf("%s/%s %s %s/%s", w.Tenant, w.RunID, w.TraceID, w.Dataset, w.CaseID))
+		}
+		out = append(out, fmt.Sprintf("[%s %d %s %d [%s]]", c.PolicyVersion, slices.Index([]string{"", "allow", "require_approval", "deny"}, c.Decision), c.Expected, c.Runs, strings.Join(wrong, ", ")))
+	}
+	return strings.Join(out, " ")
 }

@@ -56,47 +56,67 @@ func (o Options) ignoresEventFilters(what string) []string {
 }
 
 // policyGroundTruth adds the confusion matrices, one per policy version.
+// The engine counts the runs; only each matrix's first misses come back
+// as runs.
 func policyGroundTruth(ctx context.Context, conn driver.Conn, r *Report, o Options) error {
-	runs, err := events.RunDecisions(ctx, conn, o.windowFilter(), o.Exact)
+	f := o.windowFilter()
+	refs, err := events.RunDatasets(ctx, conn, f, o.Exact)
 	if err != nil {
 		return fmt.Errorf("reports: policy ground truth: %w", err)
 	}
-	var refs []string
-	for _, run := range runs {
-		if !slices.Contains(refs, run.Dataset) {
-			refs = append(refs, run.Dataset)
-		}
-	}
-	expected, err := datasets.New(conn).ExpectedField(ctx, refs, ExpectedDecisionKey)
+	raw, err := datasets.New(conn).ExpectedField(ctx, refs, ExpectedDecisionKey)
 	if err != nil {
 		return fmt.Errorf("reports: policy ground truth: %w", err)
 	}
-	r.Matrices, r.Notes = scoreDecisions(runs, expected, r.Notes)
+	counts, err := events.DecisionCounts(ctx, conn, f, o.Exact, expectedDecisions(raw), MaxMisses)
+	if err != nil {
+		return fmt.Errorf("reports: policy ground truth: %w", err)
+	}
+	r.Matrices, r.Notes = scoreDecisions(counts, r.Notes)
 	r.Notes = append(r.Notes, o.ignoresEventFilters("the ground-truth matrix")...)
 	return nil
 }
 
-// scoreDecisions files each run whose case expects a decision in its
-// policy version's matrix, versions in order, and returns notes on what
-// could not be scored.
-func scoreDecisions(runs []events.RunDecision, expected map[string]map[string]json.RawMessage, notes []string) ([]*Matrix, []string) {
+// expectedDecisions decodes each case's expected decision; one that is
+// not a decision string is kept as "(invalid)", to be counted, not scored.
+func expectedDecisions(raw map[string]map[string]json.RawMessage) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for ds, cases := range raw {
+		out[ds] = map[string]string{}
+		for c, v := range cases {
+			var want string
+			if json.Unmarshal(v, &want) != nil || decisionIndex(want) < 0 {
+				want = invalidDecision
+			}
+			out[ds][c] = want
+		}
+	}
+	return out
+}
+
+const invalidDecision = "(invalid)"
+
+// scoreDecisions files each group of runs in its policy version's matrix,
+// versions in order, lists each matrix's first MaxMisses misses in (tenant,
+// run_id) order, and returns notes on what could not be scored.
+func scoreDecisions(counts []events.DecisionCount, notes []string) ([]*Matrix, []string) {
 	byVersion := map[string]*Matrix{}
+	type miss struct {
+		run  events.RunDecision
+		want string
+	}
+	wrong := map[string][]miss{}
 	var invalid, undecided int
-	for _, run := range runs {
-		raw, ok := expected[run.Dataset][run.CaseID]
-		if !ok {
+	for _, c := range counts {
+		if c.Expected == invalidDecision || decisionIndex(c.Expected) < 0 {
+			invalid += c.Runs
 			continue
 		}
-		var want string
-		if json.Unmarshal(raw, &want) != nil || decisionIndex(want) < 0 {
-			invalid++
-			continue
-		}
-		actual, version := run.Decision, run.PolicyVersion
+		actual, version := c.Decision, c.PolicyVersion
 		switch {
 		case actual == "":
 			actual, version = "allow", NoPolicyEvent
-			undecided++
+			undecided += c.Runs
 		case version == "":
 			version = Unversioned
 		}
@@ -105,16 +125,22 @@ func scoreDecisions(runs []events.RunDecision, expected map[string]map[string]js
 			m = &Matrix{PolicyVersion: version}
 			byVersion[version] = m
 		}
-		kind := m.Add(want, actual)
-		if kind == "" {
-			continue
+		if m.AddN(c.Expected, actual, c.Runs) != "" {
+			for _, w := range c.Wrong {
+				w.Decision = actual
+				wrong[version] = append(wrong[version], miss{w, c.Expected})
+			}
 		}
-		if len(m.Misses) == MaxMisses {
-			m.MissesOmitted++
-			continue
+	}
+	for version, m := range byVersion {
+		ms := wrong[version]
+		slices.SortFunc(ms, func(a, b miss) int { return events.ByRun(a.run, b.run) })
+		for _, x := range ms[:min(len(ms), MaxMisses)] {
+			kind := missKind(x.want, x.run.Decision)
+			m.Misses = append(m.Misses, Miss{Kind: kind, RunID: x.run.RunID, TraceID: x.run.TraceID, Dataset: x.run.Dataset,
+				CaseID: x.run.CaseID, Expected: x.want, Actual: x.run.Decision, Promote: promoteCommand(kind, x.run, x.want)})
 		}
-		m.Misses = append(m.Misses, Miss{Kind: kind, RunID: run.RunID, TraceID: run.TraceID, Dataset: run.Dataset, CaseID: run.CaseID,
-			Expected: want, Actual: actual, Promote: promoteCommand(kind, run, want)})
+		m.MissesOmitted = m.FalseAllow + m.FalseDeny - len(m.Misses)
 	}
 	out := slices.Collect(maps.Values(byVersion))
 	slices.SortFunc(out, func(a, b *Matrix) int { return cmp.Compare(a.PolicyVersion, b.PolicyVersion) })

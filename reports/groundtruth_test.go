@@ -270,3 +270,33 @@ func TestPromoteCommandQuotesHostileIDs(t *testing.T) {
 		}
 	}
 }
+
+// A matrix lists its first MaxMisses misses in run order and counts the
+// rest; the raw-row path (--exact) counts as run_summaries does.
+func TestPolicyGroundTruthCapsMisses(t *testing.T) {
+	conn := migrated(t)
+	runs := slices.Concat(repeat(reports.MaxMisses+3, "deny", "allow@pv9"), repeat(2, "allow", "allow@pv9"))
+	o := groundTruth(t, conn, runs)
+	for _, exact := range []bool{false, true} {
+		o.Exact = exact
+		r, err := reports.Build(context.Background(), conn, "policy", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Matrices) != 1 {
+			t.Fatalf("exact %v: %d matrices, want 1", exact, len(r.Matrices))
+		}
+		m := r.Matrices[0]
+		if m.FalseAllow != reports.MaxMisses+3 || m.Cases != reports.MaxMisses+5 || len(m.Misses) != reports.MaxMisses || m.MissesOmitted != 3 {
+			t.Fatalf("exact %v: false allow %d of %d cases, %d misses listed, %d omitted; want %d of %d, %d, 3",
+				exact, m.FalseAllow, m.Cases, len(m.Misses), m.MissesOmitted, reports.MaxMisses+3, reports.MaxMisses+5, reports.MaxMisses)
+		}
+		var ids []string
+		for _, x := range m.Misses {
+			ids = append(ids, x.RunID)
+		}
+		if !slices.IsSorted(ids) || ids[0] != "run-c00" {
+			t.Errorf("exact %v: misses not the first in run order: %v", exact, ids[:5])
+		}
+	}
+}

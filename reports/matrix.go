@@ -49,24 +49,39 @@ type Miss struct {
 	Promote  string `json:"promote"`
 }
 
-// Add counts one case: expected and actual are Decisions.
-func (m *Matrix) Add(expected, actual string) (kind string) {
+// Add counts one case: expected and actual are Decisions. It returns the
+// kind of miss ("false_allow", "false_deny") or "".
+func (m *Matrix) Add(expected, actual string) (kind string) { return m.AddN(expected, actual, 1) }
+
+// AddN counts n cases alike.
+func (m *Matrix) AddN(expected, actual string, n int) (kind string) {
 	e, a := decisionIndex(expected), decisionIndex(actual)
 	if e < 0 || a < 0 {
 		return ""
 	}
-	m.Counts[e][a]++
-	m.Cases++
-	switch {
-	case a < e:
-		m.FalseAllow++
-		kind = "false_allow"
-	case a > e:
-		m.FalseDeny++
-		kind = "false_deny"
+	m.Counts[e][a] += n
+	m.Cases += n
+	switch kind = missKind(expected, actual); kind {
+	case "false_allow":
+		m.FalseAllow += n
+	case "false_deny":
+		m.FalseDeny += n
 	}
 	m.rates()
 	return kind
+}
+
+// missKind is "false_allow" when actual is less restrictive than
+// expected, "false_deny" when more, else "".
+func missKind(expected, actual string) string {
+	switch e, a := decisionIndex(expected), decisionIndex(actual); {
+	case e < 0 || a < 0 || a == e:
+		return ""
+	case a < e:
+		return "false_allow"
+	default:
+		return "false_deny"
+	}
 }
 
 // rates sets the rates from Counts and the false counts.

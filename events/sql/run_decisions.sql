@@ -17,4 +17,3 @@ FROM (
         SELECT tenant, run_id FROM agent_events{{.Final}}
         WHERE kind = 'run' AND run_id != '' AND case_id != '' AND dataset != ''{{range .Where}} AND {{.}}{{end}}))
 GROUP BY tenant, run_id
-ORDER BY tenant, run_id

@@ -15,30 +15,30 @@ GROUP BY d0
 ORDER BY d0
 ;
 SELECT release AS d0,
-       ifNull(toFloat64(uniqExactIf(run_id, run_id != '')), 0) AS m0,
+       ifNull(toFloat64(uniqExactIf(cityHash64(run_id), run_id != '')), 0) AS m0,
        ifNull(toFloat64(count()), 0) AS m1,
        ifNull(toFloat64(countIf(status = 'error')), 0) AS m2,
        ifNull(toFloat64(countIf(status = 'error') / count()), 0) AS m3,
        ifNull(toFloat64(countIf(kind = 'policy' AND decision = 'deny')), 0) AS m4,
        ifNull(toFloat64(sum(length(contract_violations))), 0) AS m5,
-       ifNull(toFloat64(sum(cost_usd) / greatest(uniqExactIf(run_id, run_id != ''), 1)), 0) AS m6
+       ifNull(toFloat64(sum(cost_usd) / greatest(uniqExactIf(cityHash64(run_id), run_id != ''), 1)), 0) AS m6
 FROM agent_events
 GROUP BY d0
 ORDER BY d0
 ;
 SELECT toString(tenant) AS d0,
-       ifNull(toFloat64(uniqExact(run_id)), 0) AS m0,
+       ifNull(toFloat64(uniqExact(cityHash64(run_id))), 0) AS m0,
        ifNull(toFloat64(sum(cost_usd)), 0) AS m1,
-       ifNull(toFloat64(sum(cost_usd) / greatest(uniqExact(run_id), 1)), 0) AS m2,
+       ifNull(toFloat64(sum(cost_usd) / greatest(uniqExact(cityHash64(run_id)), 1)), 0) AS m2,
        ifNull(toFloat64(sum(model_calls)), 0) AS m3
 FROM run_summaries
 GROUP BY d0
 ORDER BY d0
 ;
 SELECT toString(tenant) AS d0,
-       ifNull(toFloat64(uniqExactIf(run_id, run_id != '')), 0) AS m0,
+       ifNull(toFloat64(uniqExactIf(cityHash64(run_id), run_id != '')), 0) AS m0,
        ifNull(toFloat64(sum(cost_usd)), 0) AS m1,
-       ifNull(toFloat64(sum(cost_usd) / greatest(uniqExactIf(run_id, run_id != ''), 1)), 0) AS m2,
+       ifNull(toFloat64(sum(cost_usd) / greatest(uniqExactIf(cityHash64(run_id), run_id != ''), 1)), 0) AS m2,
        ifNull(toFloat64(countIf(kind = 'model')), 0) AS m3
 FROM agent_events
 GROUP BY d0

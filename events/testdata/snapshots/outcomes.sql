@@ -1,4 +1,37 @@
-SELECT tenant, run_id,
+SELECT if(decision_rank = 0, '', version) AS v, decision_rank, want, count(),
+       groupArraySortedIf(@misses)((tenant, run_id, trace, ds, cs),
+           greatest(decision_rank, 1) != multiIf(want = 'deny', 3, want = 'require_approval', 2, want = 'allow', 1, 0))
+FROM (
+    SELECT tenant, run_id, trace, ds, cs, decision_rank, version,
+           transform(concat(ds, '\0', cs), @cases, @wants, '') AS want
+    FROM (SELECT tenant, run_id,
+       max(trace_id) AS trace,
+       max(dataset) AS ds,
+       max(case_id) AS cs,
+       max(decision_rank) AS decision_rank,
+       argMaxMerge(decision_version) AS version
+FROM run_summaries
+WHERE (tenant, run_id) IN (
+    SELECT tenant, run_id FROM run_summaries
+    WHERE run_id != '' AND case_id != '' AND dataset != '' AND started_at >= fromUnixTimestamp64Micro(@p0, 'UTC') AND started_at < fromUnixTimestamp64Micro(@p1, 'UTC'))
+GROUP BY tenant, run_id
+)
+)
+WHERE want != ''
+GROUP BY v, decision_rank, want
+ORDER BY v, decision_rank, want
+;
+SELECT DISTINCT dataset FROM run_summaries
+WHERE run_id != '' AND case_id != '' AND dataset != '' AND started_at >= fromUnixTimestamp64Micro(@p0, 'UTC') AND started_at < fromUnixTimestamp64Micro(@p1, 'UTC')
+ORDER BY dataset
+;
+SELECT if(decision_rank = 0, '', version) AS v, decision_rank, want, count(),
+       groupArraySortedIf(@misses)((tenant, run_id, trace, ds, cs),
+           greatest(decision_rank, 1) != multiIf(want = 'deny', 3, want = 'require_approval', 2, want = 'allow', 1, 0))
+FROM (
+    SELECT tenant, run_id, trace, ds, cs, decision_rank, version,
+           transform(concat(ds, '\0', cs), @cases, @wants, '') AS want
+    FROM (SELECT tenant, run_id,
        anyIf(trace_id, kind = 'run') AS trace,
        anyIf(dataset, kind = 'run') AS ds,
        anyIf(case_id, kind = 'run') AS cs,
@@ -7,14 +40,28 @@ SELECT tenant, run_id,
 FROM (
     SELECT tenant, run_id, trace_id, kind, dataset, case_id, ts, policy_version,
            multiIf(decision = 'deny', 3, decision = 'require_approval', 2, decision = 'allow', 1, 0) AS rank
-    FROM agent_events
+    FROM agent_events FINAL
     WHERE (tenant, run_id) IN (
-        SELECT tenant, run_id FROM agent_events
+        SELECT tenant, run_id FROM agent_events FINAL
         WHERE kind = 'run' AND run_id != '' AND case_id != '' AND dataset != '' AND ts >= fromUnixTimestamp64Micro(@p0, 'UTC') AND ts < fromUnixTimestamp64Micro(@p1, 'UTC')))
 GROUP BY tenant, run_id
-ORDER BY tenant, run_id
+)
+)
+WHERE want != ''
+GROUP BY v, decision_rank, want
+ORDER BY v, decision_rank, want
 ;
-SELECT tenant, run_id,
+SELECT DISTINCT dataset FROM agent_events FINAL
+WHERE kind = 'run' AND run_id != '' AND case_id != '' AND dataset != '' AND ts >= fromUnixTimestamp64Micro(@p0, 'UTC') AND ts < fromUnixTimestamp64Micro(@p1, 'UTC')
+ORDER BY dataset
+;
+SELECT if(decision_rank = 0, '', version) AS v, decision_rank, want, count(),
+       groupArraySortedIf(@misses)((tenant, run_id, trace, ds, cs),
+           greatest(decision_rank, 1) != multiIf(want = 'deny', 3, want = 'require_approval', 2, want = 'allow', 1, 0))
+FROM (
+    SELECT tenant, run_id, trace, ds, cs, decision_rank, version,
+           transform(concat(ds, '\0', cs), @cases, @wants, '') AS want
+    FROM (SELECT tenant, run_id,
        anyIf(trace_id, kind = 'run') AS trace,
        anyIf(dataset, kind = 'run') AS ds,
        anyIf(case_id, kind = 'run') AS cs,
@@ -28,7 +75,11 @@ FROM (
         SELECT tenant, run_id FROM agent_events FINAL
         WHERE kind = 'run' AND run_id != '' AND case_id != '' AND dataset != '' AND ts >= fromUnixTimestamp64Micro(@p0, 'UTC') AND ts < fromUnixTimestamp64Micro(@p1, 'UTC') AND tenant = @p2 AND release IN @p3))
 GROUP BY tenant, run_id
-ORDER BY tenant, run_id
+)
+)
+WHERE want != ''
+GROUP BY v, decision_rank, want
+ORDER BY v, decision_rank, want
 ;
 SELECT release, toUInt64(count()) AS runs, toUInt64(countIf(found = 0)) AS missing
 FROM (

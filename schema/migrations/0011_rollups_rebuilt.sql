@@ -2,9 +2,7 @@
 -- before: model_usage_hourly its calls' cache-read tokens and the priced and
 -- reported parts of their cost; run_summaries each run's decision (the rank
 -- of its most restrictive policy event: deny 3, require_approval 2, allow 1,
--- 0 for none) and the policy version of the event that made it, and
--- run_key, a 64-bit hash of run_id that counts distinct runs in half the
--- time the id takes.
+-- 0 for none) and the policy version of the event that made it.
 --
 -- Both are rebuilt from agent_events, each view replaced before its table is
 -- refilled, so rows stored before this migration count in the new columns.
@@ -57,7 +55,6 @@ GROUP BY hour, tenant, environment, release, model;
 DROP VIEW IF EXISTS run_summaries_mv{{.OnCluster}};
 
 ALTER TABLE run_summaries{{.OnCluster}}
-    ADD COLUMN IF NOT EXISTS run_key UInt64 MATERIALIZED cityHash64(run_id) AFTER run_id,
     ADD COLUMN IF NOT EXISTS decision_rank SimpleAggregateFunction(max, UInt8) AFTER policy_denials,
     ADD COLUMN IF NOT EXISTS decision_version AggregateFunction(argMax, String, Tuple(UInt8, DateTime64(6, 'UTC'))) AFTER decision_rank;
 

@@ -141,3 +141,33 @@ func UnapprovedSideEffects(ctx context.Context, conn driver.Conn, f AggFilter, e
 	}
 	return out, nil
 }
+
+// TypeRedactions is how many secrets of one type ingest replaced in the
+// events of one source and release.
+type TypeRedactions struct {
+	Source, Release, Type string
+	Count                 uint64
+}
+
+// RedactionsByType reads the redactions of the events in f per source,
+// release and type, in that order.
+func RedactionsByType(ctx context.Context, conn driver.Conn, f AggFilter, exact bool) ([]TypeRedactions, error) {
+	d, b := outcomeQuery(f, exact)
+	rows, err := conn.Query(ctx, stmts.Render("redactions_by_type", d), b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("events: redactions by type: %w", err)
+	}
+	defer rows.Close()
+	var out []TypeRedactions
+	for rows.Next() {
+		var t TypeRedactions
+		if err := rows.Scan(&t.Source, &t.Release, &t.Type, &t.Count); err != nil {
+			return nil, fmt.Errorf("events: redactions by type: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events: redactions by type: %w", err)
+	}
+	return out, nil
+}

@@ -49,7 +49,13 @@ func testOutcomes(t *testing.T) {
 	add("r3", "tool", 5*time.Second, tool("refund", "approval_required"))
 	add("r4", "approval", time.Minute+2*time.Second, func(r *events.Row) { r.Result, r.Action = "rejected", "refund" })
 	add("r4", "tool", 2*time.Minute, tool("refund", "approval_required"))
-	add("r4", "tool", 2*time.Minute+time.Second, tool("email", "allowed"))
+	add("r4", "tool", 2*time.Minute+time.Second, func(r *events.Row) {
+		tool("email", "allowed")(r)
+		r.Source, r.Redactions, r.RedactionCounts = "otlp", 3, map[string]uint32{"email": 2, "api_key": 1}
+	})
+	add("r4", "model", 2*time.Minute+1500*time.Millisecond, func(r *events.Row) {
+		r.Source, r.Redactions, r.RedactionCounts = "otlp", 1, map[string]uint32{"email": 1}
+	})
 	add("r4", "tool", 2*time.Minute+2*time.Second, func(r *events.Row) { r.Tool, r.SideEffect = "lookup", "read" })
 	if err := events.Insert(ctx, rec, more); err != nil {
 		t.Fatal(err)
@@ -90,6 +96,15 @@ func testOutcomes(t *testing.T) {
 	}
 	if got, err := events.DecisionCounts(ctx, rec, window, false, expected, 0); err != nil || len(got) != 3 || got[0].Wrong != nil {
 		t.Errorf("no wrong runs asked for: %v, %v", got, err)
+	}
+	red, err := events.RedactionsByType(ctx, rec, window, false)
+	if err != nil || fmt.Sprint(red) != "[{ 1.0 email 2} {otlp 1.1 api_key 1} {otlp 1.1 email 3}]" {
+		t.Errorf("redactions by type = %v, %v", red, err)
+	}
+	tooled := window
+	tooled.Tool = "email"
+	if red, err := events.RedactionsByType(ctx, rec, tooled, true); err != nil || fmt.Sprint(red) != "[{otlp 1.1 api_key 1} {otlp 1.1 email 2}]" {
+		t.Errorf("redactions by type of tool email, exact = %v, %v", red, err)
 	}
 	ev, err := events.MissingEvidence(ctx, rec, window, false)
 	if err != nil || fmt.Sprint(ev) != "[{1.1 2 1}]" {

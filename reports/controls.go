@@ -23,6 +23,7 @@ const (
 	TitleIngests          = "Ingests by source"
 	TitleUnapproved       = "Side-effect calls without approval"
 	TitleCostPerCase      = "Cost per passing case"
+	TitleRedactionTypes   = "Redactions by type"
 )
 
 func count(name, doc string) events.Metric { return events.Metric{Name: name, Unit: "count", Doc: doc} }
@@ -111,6 +112,33 @@ func ingestHealth(ctx context.Context, conn driver.Conn, r *Report, o Options) e
 	f := o.Filter
 	if f.Tenant != "" || f.Environment != "" || len(f.Releases) > 0 || f.Model != "" || f.Tool != "" || len(f.Attrs) > 0 {
 		t.Note = "the store's ingests: ingest_log has no tenant, release or attributes, so the filter does not apply"
+	}
+	r.Tables = append(r.Tables, t)
+	return nil
+}
+
+// traceQuality adds what the quality report reads besides its tables:
+// redactions by type, and the ingests.
+func traceQuality(ctx context.Context, conn driver.Conn, r *Report, o Options) error {
+	if err := redactionTypes(ctx, conn, r, o); err != nil {
+		return err
+	}
+	return ingestHealth(ctx, conn, r, o)
+}
+
+// redactionTypes adds the secrets ingest replaced, per source, release
+// and type.
+func redactionTypes(ctx context.Context, conn driver.Conn, r *Report, o Options) error {
+	t := ownTable(TitleRedactionTypes, "agent_events", o, []string{"source", "release", "type"},
+		count("redactions", "secrets of the type replaced by a marker at ingest"))
+	f := o.windowFilter()
+	f.Model, f.Tool = o.Filter.Model, o.Filter.Tool // events of the model or tool
+	got, err := events.RedactionsByType(ctx, conn, f, o.Exact)
+	if err != nil {
+		return fmt.Errorf("reports: %s: %w", t.Title, err)
+	}
+	for _, x := range got {
+		t.Rows = append(t.Rows, events.AggRow{Dims: []string{x.Source, x.Release, x.Type}, Values: []float64{float64(x.Count)}})
 	}
 	r.Tables = append(r.Tables, t)
 	return nil

@@ -93,13 +93,13 @@ var presets = []preset{
 			{title: "Retrieval controls over time", q: q(retrieval, nil, "day", "retrievals", "stale_hits", "forbidden_attempts")},
 		},
 		extra: ragControls},
-	{name: "quality", title: "Trace quality", doc: "trace-contract violations and redactions per source and release; ingest rejects, expired and duplicates per source",
+	{name: "quality", title: "Trace quality", doc: "trace-contract violations and redactions per source and release; redactions by type; ingest rejects, expired and duplicates per source",
 		sections: []section{
 			{title: "Contract and redactions by source and release", q: q(nil, by("source", "release"), "", "events", "violating_events", "violations", "redactions")},
 			{title: "Violations by kind", q: q(nil, by("kind"), "", "events", "violating_events", "violations")},
 			{title: "Over time", q: q(nil, nil, "day", "events", "violations", "redactions")},
 		},
-		extra: ingestHealth},
+		extra: traceQuality},
 }
 
 // Options are a report's window, filter and regrouping.

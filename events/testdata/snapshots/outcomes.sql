@@ -81,6 +81,18 @@ WHERE want != ''
 GROUP BY v, decision_rank, want
 ORDER BY v, decision_rank, want
 ;
+SELECT toString(source), toString(release), type, toUInt64(sum(n))
+FROM agent_events ARRAY JOIN mapKeys(redaction_counts) AS type, mapValues(redaction_counts) AS n
+WHERE redactions > 0 AND ts >= fromUnixTimestamp64Micro(@p0, 'UTC') AND ts < fromUnixTimestamp64Micro(@p1, 'UTC')
+GROUP BY source, release, type
+ORDER BY source, release, type
+;
+SELECT toString(source), toString(release), type, toUInt64(sum(n))
+FROM agent_events FINAL ARRAY JOIN mapKeys(redaction_counts) AS type, mapValues(redaction_counts) AS n
+WHERE redactions > 0 AND ts >= fromUnixTimestamp64Micro(@p0, 'UTC') AND ts < fromUnixTimestamp64Micro(@p1, 'UTC') AND tool = @p2
+GROUP BY source, release, type
+ORDER BY source, release, type
+;
 SELECT release, toUInt64(count()) AS runs, toUInt64(countIf(found = 0)) AS missing
 FROM (
     SELECT tenant, run_id, any(release) AS release, countIf(notEmpty(source_ids)) AS found

@@ -75,6 +75,7 @@ func TestSnapshots(t *testing.T) {
 	t.Run("pages", testPages)
 	t.Run("aggregate", testAggregate)
 	t.Run("runs", testRunReaders)
+	t.Run("stage", testStage)
 	if f := flag.Lookup("test.run"); f != nil && strings.Contains(f.Value.String(), "/") {
 		return // some subtests only: the others' statements are unused
 	}

@@ -2,10 +2,11 @@ package gate
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/evalhouse/evalhouse/internal/junit"
 )
 
 // WriteJSON writes the decision as indented JSON.
@@ -152,77 +153,28 @@ func orDash(s string) string {
 	return s
 }
 
-// JUnit XML, in the shape of the widely used JUnit/Ant schema.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
-	Timestamp  string          `xml:"timestamp,attr"`
-	Properties []junitProperty `xml:"properties>property"`
-	Cases      []junitCase     `xml:"testcase"`
-}
-
-type junitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Skipped   *junitMessage `xml:"skipped"`
-	Error     *junitMessage `xml:"error"`
-	Failure   *junitMessage `xml:"failure"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitMessage struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Body    string `xml:",chardata"`
-}
-
 // WriteJUnit writes one testcase per check, plus the evidence checks
 // (cases, trace contract, baseline). A breached check is a failure carrying
 // its worst cases; a hold is an error (evidence incomplete); a non-blocking
 // breach is reported in system-out and passes.
 func (d *Decision) WriteJUnit(w io.Writer) error {
-	s := junitSuite{Name: "evalhouse gate " + d.Dataset, Time: "0", Timestamp: d.DecidedAt.Format("2006-01-02T15:04:05")}
+	s := junit.Suite{Name: "evalhouse gate " + d.Dataset, Time: "0", Timestamp: d.DecidedAt.Format("2006-01-02T15:04:05")}
 	for _, p := range [][2]string{{"verdict", string(d.Verdict)}, {"release", d.Release}, {"dataset", d.Dataset},
 		{"dataset_hash", d.DatasetHash}, {"owner", d.Owner}, {"commit", d.Commit}, {"stored", fmt.Sprint(d.Stored)}} {
-		s.Properties = append(s.Properties, junitProperty{Name: p[0], Value: p[1]})
+		s.Properties = append(s.Properties, junit.Property{Name: p[0], Value: p[1]})
 	}
 	class := "gate." + d.Release
 	add := func(name string, status Verdict, msg, body string) {
-		c := junitCase{Name: name, Classname: class, Time: "0"}
 		switch status {
 		case Fail:
-			c.Failure = &junitMessage{Message: msg, Type: "threshold", Body: body}
-			s.Failures++
+			s.Add(name, class, junit.Failed, "threshold", msg, body)
 		case Hold:
-			c.Error = &junitMessage{Message: msg, Type: "incomplete_evidence", Body: body}
-			s.Errors++
+			s.Add(name, class, junit.Errored, "incomplete_evidence", msg, body)
 		case VerdictError:
-			c.Error = &junitMessage{Message: msg, Type: "gate_error", Body: body}
-			s.Errors++
+			s.Add(name, class, junit.Errored, "gate_error", msg, body)
 		default:
-			c.SystemOut = msg
+			s.Add(name, class, junit.Passed, "", msg, body)
 		}
-		s.Cases = append(s.Cases, c)
-		s.Tests++
 	}
 	if d.Verdict == VerdictError {
 		add("gate", VerdictError, strings.Join(d.Reasons, "; "), "")
@@ -256,13 +208,5 @@ func (d *Decision) WriteJUnit(w io.Writer) error {
 	if d.Baseline != nil {
 		add("baseline "+d.Baseline.Release, d.Baseline.Status, fmt.Sprintf("max drop %.3f", d.Baseline.MaxDrop), "")
 	}
-	doc := junitSuites{Name: "evalhouse", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Suites: []junitSuite{s}}
-	io.WriteString(w, xml.Header)
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return junit.Write(w, "evalhouse", s)
 }

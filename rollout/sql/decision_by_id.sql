@@ -1,0 +1,2 @@
+-- A stage decision's evidence by its id.
+SELECT evidence FROM stage_decisions WHERE decision_id = @id ORDER BY decided_at DESC, seq DESC LIMIT 1

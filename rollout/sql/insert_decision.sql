@@ -1,0 +1,3 @@
+-- One stage decision, sent as a batch (typed DateTime64 values).
+INSERT INTO stage_decisions (decision_id, decided_at, seq, release, baseline, stage, environment, window_since, window_until,
+    verdict, exit_code, commit_sha, owner, decided_by, evidence)

@@ -1,0 +1,2 @@
+-- A release's stage decisions, newest first.
+SELECT evidence FROM stage_decisions WHERE release = @release ORDER BY decided_at DESC, seq DESC LIMIT @limit

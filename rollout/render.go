@@ -58,7 +58,9 @@ func (d *Decision) WriteText(w io.Writer) error {
 	return err
 }
 
-func md(s string) string { return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s) }
+func md(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
 
 // WriteMarkdown writes the evidence for a pull request comment or a job
 // summary.

@@ -18,7 +18,7 @@ type Options struct {
 	Release, Baseline string        // override the config's
 	Window            time.Duration // overrides the config's
 	// Until is the window's end; zero: now.
-	Until time.Time
+	Until                    time.Time
 	Owner, Commit, DecidedBy string
 	// Record, when set, is what the release ran with when decided
 	// (releases.Show), kept in the evidence.

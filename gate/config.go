@@ -164,34 +164,48 @@ var ErrRulesDir = errors.New("gate: rules")
 // the server's filesystem is looked at for it, so the answer says nothing
 // about which paths exist there.
 func (c *Config) UseRulesDir(allowed []string) error {
+	dir, err := ResolveRulesDir(allowed, c.Rules)
+	if err != nil {
+		return err
+	}
+	c.Rules = dir
+	return nil
+}
+
+// ResolveRulesDir is the one of allowed (a server's rules directories)
+// that a posted config's rules: names, by path or base name, as an
+// absolute path; an empty name is the only one when there is one. Any
+// other name is ErrRulesDir, whether or not that path exists.
+func ResolveRulesDir(allowed []string, name string) (string, error) {
 	names := make([]string, len(allowed))
 	for i, d := range allowed {
 		names[i] = filepath.Base(filepath.Clean(d))
 	}
+	var dir string
 	switch {
 	case len(allowed) == 0:
-		return fmt.Errorf("%w: this server has no rules directory (start it with serve --rules-dir DIR)", ErrRulesDir)
-	case c.Rules == "" && len(allowed) == 1:
-		c.Rules = allowed[0]
-	case c.Rules == "":
-		return fmt.Errorf("%w: required: name one of this server's rules directories (%s)", ErrRulesDir, strings.Join(names, ", "))
+		return "", fmt.Errorf("%w: this server has no rules directory (start it with serve --rules-dir DIR)", ErrRulesDir)
+	case name == "" && len(allowed) == 1:
+		dir = allowed[0]
+	case name == "":
+		return "", fmt.Errorf("%w: required: name one of this server's rules directories (%s)", ErrRulesDir, strings.Join(names, ", "))
 	default:
-		want := filepath.Clean(c.Rules)
+		want := filepath.Clean(name)
 		i := slices.IndexFunc(allowed, func(d string) bool { return filepath.Clean(d) == want })
 		if i < 0 {
 			i = slices.Index(names, want)
 		}
 		if i < 0 {
-			return fmt.Errorf("%w: not one of this server's rules directories (serve --rules-dir): name one of %s", ErrRulesDir, strings.Join(names, ", "))
+			return "", fmt.Errorf("%w: not one of this server's rules directories (serve --rules-dir): name one of %s", ErrRulesDir, strings.Join(names, ", "))
 		}
-		c.Rules = allowed[i]
+		dir = allowed[i]
 	}
-	if !filepath.IsAbs(c.Rules) {
-		if abs, err := filepath.Abs(c.Rules); err == nil {
-			c.Rules = abs
+	if !filepath.IsAbs(dir) {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
 		}
 	}
-	return nil
+	return dir, nil
 }
 
 // Validate reports every problem, each naming its YAML key. Every number

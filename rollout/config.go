@@ -371,6 +371,10 @@ func (c *Config) validateMetricCheck(at string, ch Check, spec metricSpec, bad f
 	}
 }
 
+func (c *Config) hasRuleChecks() bool {
+	return slices.ContainsFunc(c.Checks, func(ch Check) bool { return ch.Rule != "" })
+}
+
 func (ch Check) comparesBaseline() bool {
 	return ch.MaxIncrease != nil || ch.MaxIncreaseRatio != nil || ch.MaxDecrease != nil || ch.MaxDrop != nil
 }

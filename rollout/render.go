@@ -41,7 +41,9 @@ func (d *Decision) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %-7s %-8s %s: %s\n", c.Status, c.Severity, c.Name, c.Message)
 	}
 	for _, r := range d.Reasons {
-		if strings.HasPrefix(r, "hold: ") && !strings.Contains(r, ": metric ") && !strings.Contains(r, ": rule ") {
+		if d.Verdict == VerdictError {
+			fmt.Fprintf(&b, "  error: %s\n", r)
+		} else if strings.HasPrefix(r, "hold: ") && !strings.Contains(r, ": metric ") && !strings.Contains(r, ": rule ") {
 			fmt.Fprintf(&b, "  %s\n", r)
 		}
 	}
@@ -49,7 +51,7 @@ func (d *Decision) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  disable %s %s: %s\n", c.Kind, c.Name, c.Why)
 	}
 	if d.Verdict == Rollback {
-		fmt.Fprintf(&b, "  next: evalhouse incident open --from-gate %s --title ... (the %d failing runs, worst first)\n", d.DecisionID, len(d.FailingRuns))
+		fmt.Fprintf(&b, "  next: evalhouse incident open --from-gate %s --severity sev2 (on the %d failing runs, worst first)\n", d.DecisionID, len(d.FailingRuns))
 	}
 	if d.StoreError != "" {
 		fmt.Fprintf(&b, "  NOT STORED: %s\n", d.StoreError)

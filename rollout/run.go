@@ -22,7 +22,7 @@ type Options struct {
 	Owner, Commit, DecidedBy string
 	// Record, when set, is what the release ran with when decided
 	// (releases.Show), kept in the evidence.
-	Record func(ctx context.Context, release, environment string) (any, error)
+	Record func(ctx context.Context, conn driver.Conn, release, environment string) (any, error)
 }
 
 // Run evaluates the stage gate and records the decision. A problem before
@@ -121,7 +121,7 @@ func evaluate(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) 
 		}
 	}
 	if opts.Record != nil {
-		if d.Record, err = opts.Record(ctx, d.Release, d.Environment); err != nil {
+		if d.Record, err = opts.Record(ctx, conn, d.Release, d.Environment); err != nil {
 			return nil, err
 		}
 	}

@@ -26,6 +26,8 @@ const (
 	// gate's verdict error, which includes a decision gate_decisions did
 	// not record (not acted on) and evidence files it could not write.
 	exitInvalid = 3
+	// exitNarrow: a stage gate's warning check breached (narrow).
+	exitNarrow = 4
 )
 
 // exitCodes documents the codes in `evalhouse --help`.
@@ -33,10 +35,11 @@ var exitCodes = []struct {
 	code    int
 	meaning string
 }{
-	{exitOK, "success; gate: pass"},
-	{exitFailed, "failed: gate fail, ingest lines rejected, rule tests failed, a stale draft refused, or any other error (store down, unknown flag)"},
-	{exitUsage, "a flag value or combination the command refuses (eval, sql, export, incident promote); gate: hold, evidence incomplete"},
-	{exitInvalid, "invalid input: gate config, rules that don't compile (rules check, eval), unknown dataset version; gate: error, including a decision the store did not record"},
+	{exitOK, "success; gate: pass; stage gate: expand"},
+	{exitFailed, "failed: gate fail, stage gate rollback, ingest lines rejected, rule tests failed, a stale draft refused, or any other error (store down, unknown flag)"},
+	{exitUsage, "a flag value or combination the command refuses (eval, sql, export, incident promote); gate and stage gate: hold, evidence incomplete"},
+	{exitInvalid, "invalid input: gate config, rules that don't compile (rules check, eval), unknown dataset version; gate and stage gate: error, including a decision the store did not record"},
+	{exitNarrow, "stage gate: narrow, a warning check breached (narrow the cohort or the capability)"},
 }
 
 // exitCodeHelp renders exitCodes for the root command's help, each meaning

@@ -5,10 +5,12 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/evalhouse/evalhouse/gate"
+	"github.com/evalhouse/evalhouse/rollout"
 )
 
 func (a *app) gateCmd() *cobra.Command {
@@ -16,6 +18,7 @@ func (a *app) gateCmd() *cobra.Command {
 		configPath, release, baseline, commit, owner string
 		changeTypes                                  []string
 		jsonOut, mdOut, junitOut                     string
+		window                                       time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "gate",
@@ -37,12 +40,36 @@ dataset version, and answer with an exit code and evidence:
 
 It fails closed: nothing unexpected passes. Every decision is stored
 (gate_decisions), so gate history is queryable; one that cannot be stored
-exits 3 and its evidence says "not stored". See docs/gates.md.`,
+exits 3 and its evidence says "not stored". See docs/gates.md.
+
+A config with a stage: key is a stage gate (docs/rollout.md): it judges the
+release's production runs in a window (--window, default the config's
+window: or 1h) against a baseline release over the same window, and
+answers:
+
+  0 expand    every check met on complete evidence
+  1 rollback  a blocking check breached: the evidence names the capability
+              to disable and the failing runs (incident open --from-gate ID)
+  2 hold      evidence incomplete: fewer than min_runs runs on either side,
+              require_kinds missing, trace export stopped (max_export_gap)
+  4 narrow    a warning check breached: narrow the cohort or the capability
+  3 error     invalid config, a rule that is not a production rule, store
+              down, or a decision not stored (stage_decisions)`,
 		Example: `  evalhouse gate --config gate.yaml --release 2.4.0 --markdown "$GITHUB_STEP_SUMMARY" --junit gate.xml
-  evalhouse gate --config gate.yaml --change-type prompt --baseline 2.3.1 --json evidence.json`,
+  evalhouse gate --config gate.yaml --change-type prompt --baseline 2.3.1 --json evidence.json
+  evalhouse gate --config canary.yaml --release 2.5.0 --baseline 2.4.1 --window 30m --markdown canary.md`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if b, err := os.ReadFile(configPath); err == nil && rollout.IsStageConfig(b) {
+				if len(changeTypes) > 0 {
+					return &exitError{code: exitInvalid, err: fmt.Errorf("--change-type is for dataset gates: %s is a stage gate (stage:), which judges production runs", configPath)}
+				}
+				return a.stageGate(cmd, configPath, rollout.Options{Release: release, Baseline: baseline, Window: window,
+					Commit: commitSHA(commit), Owner: owner}, jsonOut, mdOut, junitOut)
+			} else if window > 0 {
+				return &exitError{code: exitInvalid, err: fmt.Errorf("--window is for stage gates (a config with stage:); %s is a dataset gate", configPath)}
+			}
 			opts := gate.Options{Release: release, Baseline: baseline, Commit: commitSHA(commit), Owner: owner, OptionName: gateFlag}
 			for _, ct := range changeTypes {
 				for _, p := range strings.Split(ct, ",") {
@@ -83,6 +110,7 @@ exits 3 and its evidence says "not stored". See docs/gates.md.`,
 	cmd.Flags().StringVar(&baseline, "baseline", "", "baseline release (overrides baseline.release)")
 	cmd.Flags().StringSliceVar(&changeTypes, "change-type", nil, "kinds of change in this release (prompt,tool,…): only the rules change_types maps them to block, the rest warn; a kind it does not map is an error unless change_types has a default")
 	cmd.Flags().StringVar(&commit, "commit", "", "commit SHA for the evidence (default: the CI's, from GITHUB_SHA, CI_COMMIT_SHA, …)")
+	cmd.Flags().DurationVar(&window, "window", 0, "stage gates: judge runs started this long before now (overrides window:)")
 	cmd.Flags().StringVar(&owner, "owner", "", "release owner (overrides the config)")
 	cmd.Flags().StringVar(&jsonOut, "json", "", "write the evidence as JSON to this file")
 	cmd.Flags().StringVar(&mdOut, "markdown", "", "write the evidence as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)")
@@ -103,7 +131,59 @@ func commitSHA(flag string) string {
 	return ""
 }
 
-func writeEvidence(d *gate.Decision, jsonPath, mdPath, junitPath string) error {
+// evidence is a decision in the three evidence formats.
+type evidence interface {
+	WriteJSON(io.Writer) error
+	WriteMarkdown(io.Writer) error
+	WriteJUnit(io.Writer) error
+}
+
+// stageOptions are what every stage gate takes from the binary: the
+// release record kept in its evidence.
+func (a *app) stageOptions() rollout.Options {
+	return rollout.Options{} // MERGE: Record from releases.Show
+}
+
+// stageGate runs a stage gate: the decision is evaluated and stored, its
+// evidence written, and its exit code returned.
+func (a *app) stageGate(cmd *cobra.Command, path string, opts rollout.Options, jsonOut, mdOut, junitOut string) error {
+	ctx := cmd.Context()
+	opts.Record = a.stageOptions().Record
+	var d *rollout.Decision
+	cfg, err := rollout.LoadConfig(path)
+	if err != nil {
+		// An invalid config is a decision too, on record where the store
+		// answers.
+		d = rollout.Errored(&rollout.Config{}, opts, err)
+		if s, err := a.openMigrated(ctx); err == nil {
+			if err := rollout.Record(ctx, s.Conn, d); err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "evalhouse:", err)
+			}
+			s.Close()
+		}
+	} else if s, err := a.openMigrated(ctx); err != nil {
+		d = rollout.Errored(cfg, opts, err)
+	} else {
+		defer s.Close()
+		if d, err = rollout.Run(ctx, s.Conn, cfg, opts); err != nil {
+			if d == nil {
+				d = rollout.Errored(cfg, opts, err)
+			} else {
+				fmt.Fprintln(cmd.ErrOrStderr(), "evalhouse:", err)
+			}
+		}
+	}
+	if err := writeEvidence(d, jsonOut, mdOut, junitOut); err != nil {
+		return &exitError{code: exitInvalid, err: err}
+	}
+	d.WriteText(cmd.OutOrStdout())
+	if d.ExitCode != exitOK {
+		return &exitError{code: d.ExitCode, err: fmt.Errorf("stage gate %s", d.Verdict)}
+	}
+	return nil
+}
+
+func writeEvidence(d evidence, jsonPath, mdPath, junitPath string) error {
 	for _, o := range []struct {
 		path  string
 		write func(io.Writer) error

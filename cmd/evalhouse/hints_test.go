@@ -12,6 +12,7 @@ import (
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/datasets/incidents"
 	"github.com/evalhouse/evalhouse/gate"
+	"github.com/evalhouse/evalhouse/rollout"
 )
 
 // The libraries name fields; a user of evalhouse reads the flags they typed.
@@ -86,6 +87,12 @@ func TestExitCodes(t *testing.T) {
 	for verdict, want := range map[gate.Verdict]int{gate.Pass: exitOK, gate.Fail: exitFailed, gate.Hold: exitHold, gate.VerdictError: exitInvalid} {
 		if got := gate.ExitCode(verdict); got != want {
 			t.Errorf("gate %s exits %d, the CLI documents %d", verdict, got, want)
+		}
+	}
+	for verdict, want := range map[rollout.Verdict]int{rollout.Expand: exitOK, rollout.Rollback: exitFailed, rollout.Hold: exitHold,
+		rollout.VerdictError: exitInvalid, rollout.Narrow: exitNarrow} {
+		if got := rollout.ExitCode(verdict); got != want {
+			t.Errorf("stage gate %s exits %d, the CLI documents %d", verdict, got, want)
 		}
 	}
 	out, code := run(t, nil, "--help")

@@ -15,6 +15,7 @@ import (
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/datasets/incidents"
 	"github.com/evalhouse/evalhouse/reports/runs"
+	"github.com/evalhouse/evalhouse/rollout"
 )
 
 func (a *app) incidentCmd() *cobra.Command {
@@ -45,16 +46,24 @@ func (a *app) incidentOpenCmd() *cobra.Command {
 	var (
 		traces, runIDs         []string
 		title, severity, owner string
+		fromGate               string
+		maxRuns                int
 	)
 	cmd := &cobra.Command{
-		Use:   "open --trace ID|--run RUN_ID [--trace ID…] [--run RUN_ID…] --title TEXT --severity sev1|sev2|sev3|sev4",
+		Use:   "open --trace ID|--run RUN_ID|--from-gate DECISION_ID [--trace ID…] [--run RUN_ID…] --title TEXT --severity sev1|sev2|sev3|sev4",
 		Short: "Open an incident on one or more traces (or runs, by run id)",
 		Long: `Open an incident on failed runs, named by trace id (--trace) or by run id
 (--run, as evalhouse runs lists them: the run's trace is looked up). A run
 id the store does not hold exits 3; one that several tenants' runs have
-exits 2 (name the run by its trace).`,
+exits 2 (name the run by its trace).
+
+--from-gate names a stage gate's rollback decision (the id it printed, sd_…):
+the incident opens on that decision's failing runs, worst first (at most
+--max-runs), so incident promote turns them into fixtures for the next
+dataset version. A decision that did not roll back exits 3.`,
 		Example: `  evalhouse incident open --trace 4bf92f3577b34da6a3ce929d0e0e4736 --title "refund issued without approval" --severity sev2 --owner support-oncall
-  evalhouse incident open --run run-2.4.0-p04 --title "reset token pasted into chat" --severity sev2`,
+  evalhouse incident open --run run-2.4.0-p04 --title "reset token pasted into chat" --severity sev2
+  evalhouse incident open --from-gate sd_5f0c2a9e41b7d3c8 --severity sev2 --owner support-oncall`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -64,6 +73,25 @@ exits 2 (name the run by its trace).`,
 			}
 			defer s.Close()
 			all := slices.Clone(traces)
+			if fromGate != "" {
+				d, err := rollout.Get(ctx, s.Conn, fromGate)
+				if err != nil {
+					return &exitError{code: exitInvalid, err: fmt.Errorf("--from-gate: %w", err)}
+				}
+				if d.Verdict != rollout.Rollback || len(d.FailingRuns) == 0 {
+					return &exitError{code: exitInvalid, err: fmt.Errorf("--from-gate %s: the decision is %s, not a rollback with failing runs: there is nothing to open an incident on", d.DecisionID, d.Verdict)}
+				}
+				if title == "" {
+					title = fmt.Sprintf("%s rolled back at stage %s (%s)", d.Release, d.Stage, strings.Join(reasonsOf(d), "; "))
+				}
+				for i, r := range d.FailingRuns {
+					if i == maxRuns {
+						break
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "run %s (tenant %s, %s %.4g): trace %s\n", r.RunID, r.Tenant, r.Check, r.Value, r.TraceID)
+					all = append(all, r.TraceID)
+				}
+			}
 			for _, id := range runIDs {
 				ref, err := runs.Resolve(ctx, s.Conn, id, "")
 				if err != nil {
@@ -82,7 +110,9 @@ exits 2 (name the run by its trace).`,
 	}
 	cmd.Flags().StringSliceVar(&traces, "trace", nil, "trace id of a failed run (repeat for more)")
 	cmd.Flags().StringSliceVar(&runIDs, "run", nil, "run id of a failed run, as `evalhouse runs` lists it (repeat for more)")
-	cmd.Flags().StringVar(&title, "title", "", "what went wrong")
+	cmd.Flags().StringVar(&fromGate, "from-gate", "", "a stage gate's rollback decision id (sd_…): open on its failing runs")
+	cmd.Flags().IntVar(&maxRuns, "max-runs", 20, "with --from-gate: at most this many of the failing runs, worst first")
+	cmd.Flags().StringVar(&title, "title", "", "what went wrong (with --from-gate, default: the release, stage and breached checks)")
 	cmd.Flags().StringVar(&severity, "severity", "sev3", "sev1, sev2, sev3 or sev4")
 	cmd.Flags().StringVar(&owner, "owner", os.Getenv("USER"), "who owns the incident")
 	return cmd
@@ -203,6 +233,17 @@ func printPromoted(out io.Writer, res incidents.PromoteResult, draft bool) {
 	} else {
 		fmt.Fprintf(out, "%s is already in %s: no new version\n", strings.Join(ids, ", "), res.Version.Ref())
 	}
+}
+
+// reasonsOf names a rollback's breached blocking checks.
+func reasonsOf(d *rollout.Decision) []string {
+	var out []string
+	for _, c := range d.Checks {
+		if c.Status == rollout.StatusBreach && c.Severity == rollout.SeverityBlocking {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 func firstNonEmpty(s ...string) string {

@@ -20,6 +20,7 @@ import (
 	"github.com/evalhouse/evalhouse/keys"
 	"github.com/evalhouse/evalhouse/reports"
 	"github.com/evalhouse/evalhouse/reports/ui"
+	"github.com/evalhouse/evalhouse/rollout"
 )
 
 func (a *app) serveCmd() *cobra.Command {
@@ -107,7 +108,10 @@ rules files; never a secret), to tell two deployments' settings apart.`,
 			mux := http.NewServeMux()
 			mux.Handle("/v1/events", httpingest.New(w, evcfg, a.log))
 			mux.Handle("/v1/traces", otlp.NewHandler(w, trcfg, a.log))
-			mux.Handle("/v1/gates", gate.Handler(conn, gate.RulesDirs(rulesDirs...), gate.OnDecision(wt.m.Decided)))
+			stages := rollout.Handler(conn, rollout.HandlerOptions{OnDecision: wt.m.StageDecided, Options: a.stageOptions(),
+				RulesDir: func(name string) (string, error) { return gate.ResolveRulesDir(rulesDirs, name) }})
+			mux.Handle("/v1/gates", gate.Handler(conn, gate.RulesDirs(rulesDirs...), gate.OnDecision(wt.m.Decided),
+				gate.StageGates(rollout.IsStageConfig, stages)))
 			pages := ui.New(conn, ui.Config{Budget: reports.Budget{Timeout: reportTimeout, MaxMemory: 4 << 30}, Log: a.log})
 			mux.Handle("/ui", pages)
 			mux.Handle("/ui/", pages)

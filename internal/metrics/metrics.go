@@ -20,6 +20,7 @@ import (
 	"github.com/evalhouse/evalhouse/ingest"
 	kafkasrc "github.com/evalhouse/evalhouse/ingest/kafka"
 	"github.com/evalhouse/evalhouse/internal/httpbody"
+	"github.com/evalhouse/evalhouse/rollout"
 )
 
 // Metrics holds serve's collectors. Its methods are the hooks serve
@@ -35,6 +36,7 @@ type Metrics struct {
 	insertRows  prometheus.Counter
 	queries     *prometheus.HistogramVec
 	decisions   *prometheus.CounterVec
+	stages      *prometheus.CounterVec
 	rateLimited prometheus.Counter
 	requests    *prometheus.CounterVec
 	durations   *prometheus.HistogramVec
@@ -78,6 +80,10 @@ func New() *Metrics {
 		Name: "evalhouse_gate_decisions_total",
 		Help: "Gate decisions made by POST /v1/gates, by verdict.",
 	}, []string{"verdict"})
+	m.stages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "evalhouse_stage_decisions_total",
+		Help: "Stage gate decisions made by POST /v1/gates, by verdict (expand, rollback, hold, narrow, error).",
+	}, []string{"verdict"})
 	m.rateLimited = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "evalhouse_http_rate_limited_total",
 		Help: "Requests refused with 429 because their key (or, without one, their address) was over its rate.",
@@ -91,7 +97,7 @@ func New() *Metrics {
 		Help:    "Time to answer HTTP requests, by handler.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	}, []string{"handler"})
-	m.reg.MustRegister(m.events, m.redactions, m.inserts, m.insertRows, m.queries, m.decisions, m.rateLimited,
+	m.reg.MustRegister(m.events, m.redactions, m.inserts, m.insertRows, m.queries, m.decisions, m.stages, m.rateLimited,
 		m.requests, m.durations, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Series an alert reads exist from the start, at 0.
 	for _, src := range []string{"http", "otlp", "kafka"} {
@@ -101,6 +107,9 @@ func New() *Metrics {
 	}
 	for _, v := range []gate.Verdict{gate.Pass, gate.Fail, gate.Warn, gate.Hold, gate.VerdictError} {
 		m.decisions.WithLabelValues(string(v))
+	}
+	for _, v := range []rollout.Verdict{rollout.Expand, rollout.Rollback, rollout.Hold, rollout.Narrow, rollout.VerdictError} {
+		m.stages.WithLabelValues(string(v))
 	}
 	m.inserts.WithLabelValues("ok")
 	m.inserts.WithLabelValues("error")
@@ -147,6 +156,11 @@ func (m *Metrics) Inserted(rows int, took time.Duration, err error) {
 // function.
 func (m *Metrics) Decided(d *gate.Decision) {
 	m.decisions.WithLabelValues(string(d.Verdict)).Inc()
+}
+
+// StageDecided counts a stage gate's decision by its verdict.
+func (m *Metrics) StageDecided(d *rollout.Decision) {
+	m.stages.WithLabelValues(string(d.Verdict)).Inc()
 }
 
 // RateLimited counts a request refused for its rate (a

@@ -69,7 +69,18 @@ func Files(dir string, now time.Time, files ...string) ([]string, error) {
 	for i, f := range files {
 		out[i] = filepath.Join(dir, filepath.Base(f))
 	}
-	return out, copyShifted(now, files, out)
+	return out, copyShifted(func(latest time.Time) time.Duration { return Offset(latest, now) }, files, out)
+}
+
+// FilesAt is Files with the newest timestamp among them moved to exactly
+// at, not to a whole hour: for data judged on a window ending now (a
+// stage gate's), where the position within the hour does not matter.
+func FilesAt(dir string, at time.Time, files ...string) ([]string, error) {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = filepath.Join(dir, filepath.Base(f))
+	}
+	return out, copyShifted(func(latest time.Time) time.Duration { return at.Sub(latest) }, files, out)
 }
 
 // Tree copies the directory tree src to dst, every file shifted by one
@@ -87,10 +98,10 @@ func Tree(dst, src string, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	return copyShifted(now, from, to)
+	return copyShifted(func(latest time.Time) time.Duration { return Offset(latest, now) }, from, to)
 }
 
-func copyShifted(now time.Time, from, to []string) error {
+func copyShifted(offset func(latest time.Time) time.Duration, from, to []string) error {
 	datas := make([][]byte, len(from))
 	var latest time.Time
 	for i, f := range from {
@@ -106,7 +117,7 @@ func copyShifted(now time.Time, from, to []string) error {
 	if latest.IsZero() {
 		return fmt.Errorf("restamp: no timestamps in %v", from)
 	}
-	d := Offset(latest, now)
+	d := offset(latest)
 	for i, f := range to {
 		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
 			return err

@@ -88,3 +88,23 @@ func TestTreeCopiesEverything(t *testing.T) {
 		t.Fatal("file without timestamps changed")
 	}
 }
+
+// FilesAt moves the newest timestamp to exactly the instant given.
+func TestFilesAtMovesTheNewestExactly(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().UTC().Add(-1000 * time.Hour).Truncate(time.Second)
+	a := filepath.Join(dir, "a.ndjson")
+	b := filepath.Join(dir, "b.ndjson")
+	os.WriteFile(a, []byte(`{"ts":"`+old.Format(time.RFC3339)+`"}`), 0o644)
+	os.WriteFile(b, []byte(`{"ts":"`+old.Add(7*time.Minute).Format(time.RFC3339)+`"}`), 0o644)
+	at := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
+	out, err := FilesAt(filepath.Join(dir, "out"), at, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta, _ := Latest(mustRead(t, out[0]))
+	tb, _ := Latest(mustRead(t, out[1]))
+	if !tb.Equal(at) || tb.Sub(ta) != 7*time.Minute {
+		t.Fatalf("shifted to %v and %v, want the newest at %v", ta, tb, at)
+	}
+}

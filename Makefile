@@ -87,11 +87,15 @@ EX := .evalhouse/demo/data
 EXAMPLES := examples/support-agent/events-2.3.1.ndjson examples/support-agent/events-2.4.0.ndjson \
   examples/support-agent/events-2.4.1.ndjson examples/support-agent/malformed.ndjson examples/otlp/support-agent-run.otlp.json
 GATE := $(EH) gate --config examples/gate.yaml --commit demo
+# The rollout's traffic is judged on a window ending now: its copies are
+# restamped so the newest event is a minute old.
+RX := .evalhouse/demo/rollout
+STAGE := $(EH) gate --config examples/rollout/canary.yaml --commit demo
 # $(call expect,CODE,WHY): after a command, show its exit code as expected, or stop the demo.
 expect = code=$$?; if [ $$code -eq $(1) ]; then echo "exit code $$code, as expected: $(2)"; \
   else echo "exit code $$code, expected $(1): $(2)" >&2; exit 1; fi
 
-demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident → fixture, gate again
+demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident → fixture, gate again; then a canary: rollback → incident → fixture → fixed canary → expand
 	@rm -rf .evalhouse/demo
 	@$(GO) run ./examples/restamp -out $(EX) $(EXAMPLES) >/dev/null
 	@echo "== evalhouse migrate"; $(EH) migrate
@@ -130,6 +134,22 @@ demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident �
 	@echo "open .evalhouse/report.html (one file, no network), or serve and browse /ui"
 	@echo; echo "== a responder reconstructs the failed production run"
 	$(EH) run show run-2.4.0-p04
+	@echo; echo "== rollout: canary 2.5.0 beside stable 2.4.1 in production (examples/rollout)"
+	@$(GO) run ./examples/restamp -before 1m -out $(RX) examples/rollout/*.ndjson >/dev/null
+	$(EH) ingest $(RX)/events-stable-2.4.1.ndjson $(RX)/events-canary-2.5.0.ndjson
+	@echo; echo "== the canary's stage gate: one refund in three fails"
+	@$(STAGE) --release 2.5.0 --json .evalhouse/stage-2.5.0.json --markdown .evalhouse/stage-2.5.0.md; $(call expect,1,rollback: disable the refund tool)
+	@echo; echo "== rollback closes the loop: the failing runs become an incident, then fixtures"
+	@id=$$(sed -n 's/.*"decision_id": "\(sd_[0-9a-f]*\)".*/\1/p' .evalhouse/stage-2.5.0.json | head -1); \
+	  echo "$(EH) incident open --from-gate $$id --severity sev2 --max-runs 3"; \
+	  $(EH) incident open --from-gate $$id --severity sev2 --max-runs 3 --owner support-oncall
+	$(EH) incident promote INC-2 --dataset support-refunds --expect '{"answer":"refunded the duplicate charge"}'
+	@echo; echo "== the fixed canary 2.5.1: too early, then on a full window"
+	@$(STAGE) --release 2.5.1; $(call expect,2,hold: no runs of 2.5.1 yet)
+	$(EH) ingest $(RX)/events-canary-2.5.1.ndjson
+	@$(STAGE) --release 2.5.1; $(call expect,0,expand)
+	@echo; echo "== stage decisions on record"
+	$(EH) sql "SELECT release, stage, baseline, verdict, exit_code FROM stage_decisions ORDER BY decided_at, seq"
 
 test: libchdb clickhouse-js tools ## unit and end-to-end tests against the real embedded engine, with -race
 	$(GO) vet ./...

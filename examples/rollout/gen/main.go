@@ -29,7 +29,9 @@ import (
 	"github.com/evalhouse/evalhouse/ingest/envelope"
 )
 
-var baseTime = time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)
+// Before the newest support-agent event (2026-11-22T15:00Z), so a restamp of
+// the whole examples tree keeps its offset.
+var baseTime = time.Date(2026, 11, 22, 13, 0, 0, 0, time.UTC)
 
 // release is one release's traffic.
 type release struct {

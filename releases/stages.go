@@ -77,7 +77,7 @@ func CheckStage(stage string, stages []string) error {
 		return &FieldError{Field: "stage", Problem: "required: one of " + strings.Join(stages, ", ")}
 	}
 	if !slices.Contains(stages, stage) {
-		return &FieldError{Field: "stage", Value: stage, Problem: "not one of the stages (" + strings.Join(stages, ", ") + "); pass your rollout's names as stages"}
+		return &FieldError{Field: "stage", Value: stage, Problem: "not one of the stages (" + strings.Join(stages, ", ") + "); a rollout with other names lists them (release record --stages, a stage gate's stages:)"}
 	}
 	return nil
 }

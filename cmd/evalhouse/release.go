@@ -69,7 +69,7 @@ transitions) exits 3: check the name.`,
 				return releaseError(err)
 			}
 			if !rel.Known() {
-				return &exitError{code: exitInvalid, err: fmt.Errorf("%s (evalhouse sql \"SELECT DISTINCT release FROM agent_events\" lists the releases)", rel.Unknown())}
+				return &exitError{code: exitInvalid, err: fmt.Errorf("%s (evalhouse report summary lists the releases with events)", rel.Unknown())}
 			}
 			if format == "json" {
 				return printJSON(cmd.OutOrStdout(), rel)

@@ -137,6 +137,8 @@ demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â
 	@echo; echo "== rollout: canary 2.5.0 beside stable 2.4.1 in production (examples/rollout)"
 	@$(GO) run ./examples/restamp -before 1m -out $(RX) examples/rollout/*.ndjson >/dev/null
 	$(EH) ingest $(RX)/events-stable-2.4.1.ndjson $(RX)/events-canary-2.5.0.ndjson
+	$(EH) release record 2.5.0 --stage cohort --environment production --percent 10 --owner support-release --rollback-owner support-oncall --note "refund tool schema 3"
+	$(EH) release show 2.5.0 --environment production
 	@echo; echo "== the canary's stage gate: one refund in three fails"
 	@$(STAGE) --release 2.5.0 --json .evalhouse/stage-2.5.0.json --markdown .evalhouse/stage-2.5.0.md; $(call expect,1,rollback: disable the refund tool)
 	@echo; echo "== rollback closes the loop: the failing runs become an incident, then fixtures"
@@ -148,6 +150,8 @@ demo: build libchdb ## the whole loop: ingest, datasets, eval, gates, incident â
 	@$(STAGE) --release 2.5.1; $(call expect,2,hold: no runs of 2.5.1 yet)
 	$(EH) ingest $(RX)/events-canary-2.5.1.ndjson
 	@$(STAGE) --release 2.5.1; $(call expect,0,expand)
+	$(EH) release record 2.5.1 --stage expanded --environment production --owner support-release --rollback-owner support-oncall
+	$(EH) release log 2.5.1
 	@echo; echo "== stage decisions on record"
 	$(EH) sql "SELECT release, stage, baseline, verdict, exit_code FROM stage_decisions ORDER BY decided_at, seq"
 

@@ -76,6 +76,7 @@ func TestSnapshots(t *testing.T) {
 	t.Run("aggregate", testAggregate)
 	t.Run("runs", testRunReaders)
 	t.Run("stage", testStage)
+	t.Run("release", testRelease)
 	if f := flag.Lookup("test.run"); f != nil && strings.Contains(f.Value.String(), "/") {
 		return // some subtests only: the others' statements are unused
 	}

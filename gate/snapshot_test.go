@@ -45,6 +45,32 @@ func TestSQLSnapshots(t *testing.T) {
 	if got, err := gate.Last(ctx, rec, "2.4.0", "support-bot@v2"); err != nil || got != nil {
 		t.Errorf("Last on another version = %+v, %v; want none", got, err)
 	}
+	// DatasetsUsed: the versions the release was gated on, each with its
+	// latest verdict; another release's decisions and errored ones (no
+	// dataset) are left out.
+	for _, d := range []*gate.Decision{
+		{Verdict: gate.Fail, DecidedAt: d.DecidedAt.Add(time.Second), Release: "2.4.0", DatasetName: "support-bot", DatasetVersion: 1},
+		{Verdict: gate.Hold, DecidedAt: d.DecidedAt, Release: "2.4.0", DatasetName: "billing", DatasetVersion: 3},
+		{Verdict: gate.VerdictError, DecidedAt: d.DecidedAt, Release: "2.4.0"},
+		{Verdict: gate.Pass, DecidedAt: d.DecidedAt, Release: "9.9", DatasetName: "other", DatasetVersion: 1},
+	} {
+		if err := gate.Record(ctx, rec, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.Take()
+	used, err := gate.DatasetsUsed(ctx, rec, "2.4.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(used) != 2 || used[0].Dataset != "billing@v3" || used[0].Verdict != gate.Hold || used[0].Decisions != 1 ||
+		used[1].Dataset != "support-bot@v1" || used[1].Verdict != gate.Fail || used[1].Decisions != 2 || !used[1].DecidedAt.Equal(d.DecidedAt.Add(time.Second)) {
+		t.Errorf("DatasetsUsed = %+v", used)
+	}
+	check("datasets_used")
+	if used, err := gate.DatasetsUsed(ctx, rec, "nope"); err != nil || len(used) != 0 {
+		t.Errorf("DatasetsUsed of an ungated release = %+v, %v", used, err)
+	}
 	rec.Take()
 
 	for n, forms := range gate.Statements() {

@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/evalhouse/evalhouse/ingest/envelope"
+	"github.com/evalhouse/evalhouse/releases"
 )
 
 // Config is a stage gate: a gate config with a stage: key.
@@ -27,7 +28,7 @@ type Config struct {
 	// Stage is the stage judged: one of Stages.
 	Stage string `yaml:"stage" json:"stage"`
 	// Stages are the rollout's stage names, in order; default
-	// defaultStages.
+	// releases.DefaultStages, our design's six.
 	Stages []string `yaml:"stages" json:"stages,omitempty"`
 	// Release is the release under judgement; --release overrides.
 	Release     string `yaml:"release" json:"release"`
@@ -148,9 +149,6 @@ const (
 	DefaultExportGap   = 15 * time.Minute
 )
 
-// defaultStages: MERGE releases.DefaultStages
-var defaultStages = []string{"local", "staging", "internal", "cohort", "expanded", "full"}
-
 // DefaultRequireKinds are the kinds a stage's runs must show.
 var DefaultRequireKinds = []string{"run", "model"}
 
@@ -242,7 +240,7 @@ func (c *Config) defaults() {
 		c.MaxExportGap = Duration(DefaultExportGap)
 	}
 	if len(c.Stages) == 0 {
-		c.Stages = defaultStages
+		c.Stages = releases.DefaultStages
 	}
 }
 
@@ -265,7 +263,9 @@ func (c *Config) SetDir(dir string) { c.dir = dir }
 func (c *Config) Validate() error {
 	var errs []string
 	bad := func(f string, a ...any) { errs = append(errs, fmt.Sprintf(f, a...)) }
-	if !slices.Contains(c.Stages, c.Stage) {
+	if err := releases.CheckStages(c.Stages); err != nil {
+		bad("stages: %s", strings.TrimPrefix(err.Error(), "releases: stages "))
+	} else if !slices.Contains(c.Stages, c.Stage) {
 		bad("stage: %q is not one of stages (%s)", c.Stage, strings.Join(c.Stages, ", "))
 	}
 	if c.Baseline.Release != "" && c.Baseline.Release == c.Release {

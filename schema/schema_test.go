@@ -36,7 +36,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		t.Fatalf("schema_migrations has %d rows, want %d", len(applied), len(migs))
 	}
 	for _, table := range []string{"agent_events", "run_summaries", "model_usage_hourly", "datasets", "dataset_items",
-		"eval_results", "incidents", "gate_decisions", "ingest_log", "api_keys", "stage_decisions"} {
+		"eval_results", "incidents", "gate_decisions", "ingest_log", "api_keys", "stage_decisions", "release_stages"} {
 		var n uint64
 		if err := s.Conn.QueryRow(ctx, "SELECT count() FROM "+table).Scan(&n); err != nil {
 			t.Errorf("table %s: %v", table, err)

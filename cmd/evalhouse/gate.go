@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/spf13/cobra"
 
 	"github.com/evalhouse/evalhouse/gate"
+	"github.com/evalhouse/evalhouse/releases"
 	"github.com/evalhouse/evalhouse/rollout"
 )
 
@@ -141,7 +144,24 @@ type evidence interface {
 // stageOptions are what every stage gate takes from the binary: the
 // release record kept in its evidence.
 func (a *app) stageOptions() rollout.Options {
-	return rollout.Options{} // MERGE: Record from releases.Show
+	return rollout.Options{Record: func(ctx context.Context, conn driver.Conn, release, environment string) (any, error) {
+		return releases.Read(ctx, conn, release, environment)
+	}}
+}
+
+// stageDecisions lists a release's latest stage gate decisions for its
+// record (release show, GET /v1/releases/R).
+func stageDecisions(ctx context.Context, conn driver.Conn, release string) ([]releases.Decision, error) {
+	ds, err := rollout.Decisions(ctx, conn, release, 10)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]releases.Decision, len(ds))
+	for i, d := range ds {
+		out[i] = releases.Decision{DecisionID: d.DecisionID, DecidedAt: d.DecidedAt, Stage: d.Stage, Baseline: d.Baseline,
+			Verdict: string(d.Verdict), ExitCode: d.ExitCode, Runs: d.Samples.Runs, Reasons: d.Reasons}
+	}
+	return out, nil
 }
 
 // stageGate runs a stage gate: the decision is evaluated and stored, its

@@ -10,6 +10,7 @@ import (
 	"github.com/evalhouse/evalhouse/datasets/incidents"
 	"github.com/evalhouse/evalhouse/ingest/redact"
 	"github.com/evalhouse/evalhouse/internal/chdb"
+	"github.com/evalhouse/evalhouse/releases"
 )
 
 // Libraries name fields and config keys; the user of this command typed
@@ -22,6 +23,22 @@ var incidentFlags = map[string]string{
 	"title":     "--title",
 	"severity":  "--severity",
 	"expected":  "--expect",
+}
+
+// releaseFlags maps releases.FieldError fields to the flags that set them
+// (release record's).
+var releaseFlags = map[string]string{
+	"release":        "RELEASE",
+	"stage":          "--stage",
+	"stages":         "--stages",
+	"environment":    "--environment",
+	"cohort":         "--tenants and --percent",
+	"cohort.tenants": "--tenants",
+	"cohort.percent": "--percent",
+	"owner":          "--owner",
+	"rollback_owner": "--rollback-owner",
+	"note":           "--note",
+	"recorded_by":    "--by",
 }
 
 // gateFlag is gate.Options.OptionName for the gate command: its option keys
@@ -71,6 +88,16 @@ func reword(err error) string {
 				msg += fmt.Sprintf(" %q", fe.Value)
 			}
 			return msg + ": " + fe.Problem
+		}
+	}
+	var rfe *releases.FieldError
+	if errors.As(err, &rfe) {
+		if flag, ok := releaseFlags[rfe.Field]; ok {
+			msg := "release: " + flag
+			if rfe.Value != "" {
+				msg += fmt.Sprintf(" %q", rfe.Value)
+			}
+			return msg + ": " + rfe.Problem
 		}
 	}
 	var hint string

@@ -95,7 +95,7 @@ Start here:
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log verbosity: debug, info, warn, error")
 	root.AddCommand(a.migrateCmd(), a.ingestCmd(), a.serveCmd(), a.sqlCmd(), a.reportCmd(),
 		a.evalCmd(), a.gateCmd(), a.incidentCmd(), a.datasetCmd(), a.rulesCmd(), a.exportCmd(), a.keysCmd(),
-		a.runsCmd(), a.runCmd())
+		a.runsCmd(), a.runCmd(), a.releaseCmd())
 	root.AddCommand(a.devCmd())
 	rewordErrors(root)
 	return root

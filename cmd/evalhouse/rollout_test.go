@@ -89,6 +89,8 @@ func TestRolloutLoop(t *testing.T) {
 		return out
 	}
 	must(0, "ingest", data["events-stable-2.4.1"], data["events-canary-2.5.0"])
+	must(0, "release", "record", "2.5.0", "--stage", "cohort", "--environment", "production", "--percent", "10",
+		"--owner", "support-release", "--rollback-owner", "support-oncall", "--note", "refund tool schema 3")
 	dir := t.TempDir()
 	js, md, ju := filepath.Join(dir, "d.json"), filepath.Join(dir, "d.md"), filepath.Join(dir, "d.xml")
 
@@ -111,6 +113,10 @@ func TestRolloutLoop(t *testing.T) {
 		if c.Name == "metric error_rate" && (c.Status != "breach" || c.Test == nil || math.Abs(c.Test.Z-4.843338) > 1e-6 || math.Abs(c.Test.PValue-6.3838e-07) > 1e-10) {
 			t.Errorf("error_rate = %+v %+v", c, c.Test)
 		}
+	}
+	// The evidence keeps what the release ran with when decided.
+	if rec := string(ev.Record); !strings.Contains(rec, `"issue_refund"`) || !strings.Contains(rec, `"support@15"`) || !strings.Contains(rec, `"3"`) {
+		t.Errorf("release record in the evidence: %.600s", rec)
 	}
 	mdb, _ := os.ReadFile(md)
 	if !strings.Contains(string(mdb), "ROLLBACK") || !strings.Contains(string(mdb), "two-proportion z") {
@@ -144,6 +150,23 @@ func TestRolloutLoop(t *testing.T) {
 		t.Fatalf("2.5.1: %+v\n%s", ev, out)
 	}
 	fixed := readStage(t, js).DecisionID
+	must(0, "release", "record", "2.5.1", "--stage", "expanded", "--environment", "production", "--owner", "support-release", "--rollback-owner", "support-oncall")
+	var shown struct {
+		Stages []struct {
+			Stage string `json:"stage"`
+		} `json:"stages"`
+		Decisions []struct {
+			DecisionID string `json:"decision_id"`
+			Verdict    string `json:"verdict"`
+		} `json:"stage_decisions"`
+	}
+	if err := json.Unmarshal([]byte(must(0, "release", "show", "2.5.0", "--format", "json")), &shown); err != nil ||
+		len(shown.Stages) != 1 || shown.Stages[0].Stage != "cohort" || len(shown.Decisions) != 1 || shown.Decisions[0].DecisionID != ev.DecisionID {
+		t.Errorf("release show 2.5.0: %+v %v", shown, err)
+	}
+	if out := must(0, "release", "log", "2.5.1"); !strings.Contains(out, "expanded") {
+		t.Errorf("release log 2.5.1:\n%s", out)
+	}
 	if out := must(3, "incident", "open", "--from-gate", fixed); !strings.Contains(out, "the decision is expand, not a rollback") {
 		t.Errorf("from an expand: %s", out)
 	}

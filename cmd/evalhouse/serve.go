@@ -18,6 +18,7 @@ import (
 	"github.com/evalhouse/evalhouse/internal/httpbody"
 	"github.com/evalhouse/evalhouse/internal/metrics"
 	"github.com/evalhouse/evalhouse/keys"
+	"github.com/evalhouse/evalhouse/releases"
 	"github.com/evalhouse/evalhouse/reports"
 	"github.com/evalhouse/evalhouse/reports/ui"
 	"github.com/evalhouse/evalhouse/rollout"
@@ -44,6 +45,9 @@ func (a *app) serveCmd() *cobra.Command {
   POST /v1/traces   OTLP/HTTP traces, protobuf or JSON (docs/otlp.md)
   GET  /v1/gates    the last gate decision (?release=R&dataset=D)
   POST /v1/gates    evaluate a posted gate config (docs/gates.md)
+  GET  /v1/releases/R
+                    the release record and stage log of release R
+                    (?environment=E; docs/rollout.md)
   GET  /healthz     200 when the store answers (liveness)
   GET  /readyz      200 when the store answers and its schema is at this
                     binary's version, 503 with the reason otherwise
@@ -53,8 +57,9 @@ func (a *app) serveCmd() *cobra.Command {
                     evalhouse report NAME --format json (docs/reports.md)
 
 Every endpoint but /healthz and /readyz needs a key (evalhouse keys): ingest
-for /v1/events and /v1/traces, read (or gate) for GET /v1/gates and /ui (a
-tenant-scoped key sees its tenant only), gate for
+for /v1/events and /v1/traces, read (or gate) for GET /v1/gates,
+GET /v1/releases/R and /ui (a tenant-scoped key sees its tenant only on /ui
+and is refused gate decisions and release records, which span tenants), gate for
 POST /v1/gates, any key for the ClickHouse interface. While no key exists,
 serve listens on loopback only, lets every local process post events (it
 warns) and does not expose the ClickHouse interface;
@@ -112,6 +117,7 @@ rules files; never a secret), to tell two deployments' settings apart.`,
 				RulesDir: func(name string) (string, error) { return gate.ResolveRulesDir(rulesDirs, name) }})
 			mux.Handle("/v1/gates", gate.Handler(conn, gate.RulesDirs(rulesDirs...), gate.OnDecision(wt.m.Decided),
 				gate.StageGates(rollout.IsStageConfig, stages)))
+			mux.Handle(releases.Prefix, releases.Handler(conn, stageDecisions))
 			pages := ui.New(conn, ui.Config{Budget: reports.Budget{Timeout: reportTimeout, MaxMemory: 4 << 30}, Log: a.log})
 			mux.Handle("/ui", pages)
 			mux.Handle("/ui/", pages)

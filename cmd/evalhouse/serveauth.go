@@ -28,7 +28,7 @@ import (
 const envBootstrapKeyFile = "EVALHOUSE_BOOTSTRAP_KEY_FILE"
 
 // apiPolicy is what each endpoint of the ingest API needs: /healthz and
-// /readyz are public; /ui needs a key that reads; every other path,
+// /readyz are public; /ui and /v1/releases/ need a key that reads; every other path,
 // including ones added later, needs at least a valid key.
 func apiPolicy(r *http.Request) keys.Need {
 	switch r.URL.Path {
@@ -41,6 +41,9 @@ func apiPolicy(r *http.Request) keys.Need {
 			return keys.Require(auth.RoleRead) // gate and admin keys read too
 		}
 		return keys.Require(auth.RoleGate)
+	}
+	if strings.HasPrefix(r.URL.Path, "/v1/releases/") {
+		return keys.Require(auth.RoleRead) // GET only (the handler refuses the rest); gate and admin keys read too
 	}
 	if r.URL.Path == "/ui" || strings.HasPrefix(r.URL.Path, "/ui/") {
 		return keys.Require(auth.RoleRead) // gate and admin keys read too

@@ -28,6 +28,8 @@ var owners = map[string]string{
 	"incidents":          "datasets/incidents",
 	"gate_decisions":     "gate",
 	"api_keys":           "keys",
+	"release_stages":     "releases",
+	"stage_decisions":    "rollout",
 }
 
 // sqlOn matches a statement naming a table where SQL does: after FROM,

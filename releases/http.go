@@ -1,0 +1,103 @@
+package releases
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/evalhouse/evalhouse/internal/auth"
+)
+
+// Prefix is the path Handler serves under.
+const Prefix = "/v1/releases/"
+
+// Known reports whether the store knows the release at all: it has
+// events (in the record's environment), gate decisions or stage
+// transitions.
+func (r *Release) Known() bool {
+	return r.Record.Export.Events > 0 || len(r.Record.Datasets) > 0 || len(r.Stages) > 0 || len(r.Decisions) > 0
+}
+
+// Unknown says why Known is false.
+func (r *Release) Unknown() string {
+	in := ""
+	if r.Record.Environment != "" {
+		in = " in environment " + r.Record.Environment
+	}
+	return "the store knows nothing of release " + r.Record.Release + ": no events" + in + ", gate decisions or stage transitions"
+}
+
+// DecisionsFunc reads a release's latest stage gate decisions (serve
+// passes rollout's; this package does not import it).
+type DecisionsFunc func(ctx context.Context, conn driver.Conn, release string) ([]Decision, error)
+
+// Handler serves the release record and stage log for deploy pipelines
+// that ask over HTTP:
+//
+//	GET /v1/releases/R[?environment=E]   {"record": …, "stages": […], "stage_decisions": […]} (Show)
+//
+// 200 with the release as body; 404 when the store knows nothing of R (no
+// events, gate decisions or stage transitions); 400 without a release
+// name; 405 for another method; 503 when the store fails. Who may GET is
+// the key guard's business in front of this handler (role read; gate and
+// admin read too). The record spans tenants (where the release was seen,
+// each stage's cohort and evidence): a key confined to one tenant is
+// refused (403), as it is for gate decisions.
+func Handler(conn driver.Conn, decisions DecisionsFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := auth.FromContext(r.Context()); ok {
+			if !p.Can(auth.RoleRead) {
+				httpError(w, http.StatusForbidden, "key "+p.Name+" (role "+string(p.Role)+") may not read releases: it needs role read")
+				return
+			}
+			if p.Tenant != "" {
+				httpError(w, http.StatusForbidden, "the release record spans tenants: a tenant-scoped key ("+p.Tenant+") may not read it")
+				return
+			}
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			httpError(w, http.StatusMethodNotAllowed, "use GET")
+			return
+		}
+		rel := strings.TrimPrefix(r.URL.Path, Prefix)
+		if rel == r.URL.Path || strings.TrimSpace(rel) == "" {
+			httpError(w, http.StatusBadRequest, "name a release: GET "+Prefix+"RELEASE[?environment=E]")
+			return
+		}
+		res, err := Show(r.Context(), conn, rel, r.URL.Query().Get("environment"))
+		if err == nil && decisions != nil {
+			res.Decisions, err = decisions(r.Context(), conn, res.Record.Release)
+		}
+		var fe *FieldError
+		switch {
+		case errors.As(err, &fe):
+			httpError(w, http.StatusBadRequest, err.Error())
+			return
+		case err != nil:
+			httpError(w, http.StatusServiceUnavailable, scrub(err.Error()))
+			return
+		case !res.Known():
+			httpError(w, http.StatusNotFound, res.Unknown())
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func httpError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

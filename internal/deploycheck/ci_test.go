@@ -141,11 +141,17 @@ var (
 // gate's verdicts (gate.ExitCode) and the stage gate's (rollout.ExitCode).
 func documentedCodes() map[int]string {
 	codes := map[int]string{}
+	add := func(code int, what string) {
+		if codes[code] != "" {
+			what = codes[code] + ", " + what
+		}
+		codes[code] = what
+	}
 	for _, v := range []gate.Verdict{gate.Pass, gate.Fail, gate.Hold, gate.VerdictError} {
-		codes[gate.ExitCode(v)] += "release gate " + string(v) + "; "
+		add(gate.ExitCode(v), "release gate "+string(v))
 	}
 	for _, v := range []rollout.Verdict{rollout.Expand, rollout.Rollback, rollout.Hold, rollout.Narrow, rollout.VerdictError} {
-		codes[rollout.ExitCode(v)] += "stage gate " + string(v) + "; "
+		add(rollout.ExitCode(v), "stage gate "+string(v))
 	}
 	return codes
 }

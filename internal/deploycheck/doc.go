@@ -20,4 +20,16 @@
 //   - ../../Dockerfile exists, builds ./cmd/evalhouse in a golang image that
 //     matches go.mod's Go version, and runs it as a non-root user from
 //     debian:bookworm-slim with ENTRYPOINT ["/usr/local/bin/evalhouse"].
+//
+// ci_test.go and ci_gitlab_test.go check the CI files, which no CI here
+// runs: ../../action.yml (every input used is declared and every declared
+// one used, the build and caches follow the Makefile, one step runs
+// scripts/ci/release-gate.sh with settings the script documents, the
+// evidence is uploaded on failure, the last step exits with the verdict),
+// examples/ci/github-actions.yml (the inputs it passes exist, steps act on
+// outputs the action has and on exit codes the gates answer with) and
+// examples/ci/gitlab-ci.yml (its jobs run the script with options it
+// lists, JUnit and dotenv paths match the reports, allow_failure lists only
+// hold and narrow). ci_script_test.go runs the script itself against a
+// built evalhouse and an embedded store.
 package deploycheck

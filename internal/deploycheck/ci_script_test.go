@@ -312,3 +312,36 @@ func TestReleaseGateScriptHoldRetriesAndErrors(t *testing.T) {
 		t.Errorf("invalid config: exit %d, want 3 with a one-line error verdict:\n%s", code, out)
 	}
 }
+
+// A stage gate flows through the script as a release gate does: the
+// canary that fails one refund in three rolls back (exit 1) with its
+// decision id in the outputs, and its fix expands (exit 0).
+func TestReleaseGateScriptStageGate(t *testing.T) {
+	r := newCIRun(t)
+	src := "../../examples/rollout/"
+	if _, err := restamp.FilesAt(r.events, time.Now().Add(-time.Minute), src+"events-stable-2.4.1.ndjson", src+"events-canary-2.5.0.ndjson", src+"events-canary-2.5.1.ndjson"); err != nil {
+		t.Fatal(err)
+	}
+	junit := filepath.Join(r.dir, "evidence", "stage.xml")
+	out, code := r.run(minimalPath(t), nil, "--config", "examples/rollout/canary.yaml", "--release", "2.5.0", "--junit", junit,
+		"--events", r.events+"/events-stable-2.4.1.ndjson", "--events", r.events+"/events-canary-2.5.0.ndjson")
+	if code != 1 {
+		t.Fatalf("canary 2.5.0: exit %d, want 1 (rollback)\n%s", code, out)
+	}
+	o := r.outputs()
+	if o["verdict"] != "rollback" || o["exit-code"] != "1" || !strings.HasPrefix(o["decision-id"], "sd_") || !strings.Contains(out, "stage cohort") ||
+		!strings.Contains(out, "accepted 700") {
+		t.Errorf("canary 2.5.0: outputs %v\n%s", o, out)
+	}
+	if _, fails, _ := readJUnit(t, junit).count(); fails != 1 {
+		t.Errorf("canary 2.5.0: JUnit failures = %d, want the error rate", fails)
+	}
+	if s := readText(t, r.summary); !strings.Contains(s, "ROLLBACK") || !strings.Contains(s, "issue_refund") {
+		t.Errorf("canary 2.5.0: step summary:\n%s", s)
+	}
+	out, code = r.run(minimalPath(t), nil, "--config", "examples/rollout/canary.yaml", "--release", "2.5.1",
+		"--events", r.events+"/events-canary-2.5.1.ndjson")
+	if code != 0 || r.outputs()["verdict"] != "expand" {
+		t.Fatalf("canary 2.5.1: exit %d, want 0 (expand), outputs %v\n%s", code, r.outputs(), out)
+	}
+}

@@ -23,7 +23,7 @@ option given on the command line wins.
 
   --config FILE          gate config                              GATE_CONFIG
   --events "PATTERN..."  files or globs to ingest, space- or newline-
-                         separated                                GATE_EVENTS
+                         separated; repeat to add more            GATE_EVENTS
   --dataset NAME@vN      score the release's runs on this dataset
                          version before the gate                  GATE_DATASET
   --dataset-file FILE    cases to create the dataset from when the store
@@ -78,6 +78,7 @@ EOF
 bin=${EVALHOUSE_BIN:-}
 config=${GATE_CONFIG:-}
 events=${GATE_EVENTS:-}
+events_flag=false
 dataset=${GATE_DATASET:-}
 dataset_file=${GATE_DATASET_FILE:-}
 environment=${GATE_ENVIRONMENT:-}
@@ -114,7 +115,9 @@ while [ $# -gt 0 ]; do
 	esac
 	case $opt in
 	--config) config=$val ;;
-	--events) events=$val ;;
+	--events) # the flag replaces GATE_EVENTS; repeated, each adds to the last
+		if [ "$events_flag" = true ]; then events="$events
+$val"; else events=$val; events_flag=true; fi ;;
 	--dataset) dataset=$val ;;
 	--dataset-file) dataset_file=$val ;;
 	--environment) environment=$val ;;

@@ -147,6 +147,9 @@ const (
 	DefaultMinRuns     = 30
 	DefaultAlpha       = 0.05
 	DefaultExportGap   = 15 * time.Minute
+	// MaxWindow bounds a window: a stage is judged on recent traffic, and
+	// a window is a scan.
+	MaxWindow = 31 * 24 * time.Hour
 )
 
 // DefaultRequireKinds are the kinds a stage's runs must show.
@@ -271,8 +274,8 @@ func (c *Config) Validate() error {
 	if c.Baseline.Release != "" && c.Baseline.Release == c.Release {
 		bad("baseline.release: %q is the release under judgement", c.Baseline.Release)
 	}
-	if c.Window < 0 || time.Duration(c.Window) > 31*24*time.Hour {
-		bad("window: want a positive duration of at most 31 days, got %s", time.Duration(c.Window))
+	if c.Window < 0 || time.Duration(c.Window) > MaxWindow {
+		bad("window: want a positive duration of at most %s (31 days), got %s", MaxWindow, time.Duration(c.Window))
 	}
 	if c.MinRuns < 1 {
 		bad("min_runs: want at least 1, got %d", c.MinRuns)

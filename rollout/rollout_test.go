@@ -359,6 +359,9 @@ func TestError(t *testing.T) {
 			t.Errorf("%s: %s (%d) %q", name, d.Verdict, d.ExitCode, d.Reasons)
 		}
 	}
+	if d := w.run(t, stageCfg, rollout.Options{Window: 10000 * time.Hour}); d.Verdict != rollout.VerdictError || !strings.Contains(d.Reasons[0], "at most 744h") {
+		t.Errorf("a 10000h window: %s %q", d.Verdict, d.Reasons)
+	}
 	// Rules that don't compile.
 	if err := os.WriteFile(filepath.Join(w.dir, "rules", "bad.yaml"), []byte("rules:\n  - {id: x, expr: \"run.(\"}\n"), 0o644); err != nil {
 		t.Fatal(err)

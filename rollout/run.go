@@ -84,6 +84,9 @@ func evaluate(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) 
 	if d.Release == "" {
 		return Errored(cfg, opts, fmt.Errorf("no release to judge: set release: in the config or --release")), nil
 	}
+	if opts.Window < 0 || opts.Window > MaxWindow {
+		return Errored(cfg, opts, fmt.Errorf("window %s: want a positive duration of at most %s", opts.Window, MaxWindow)), nil
+	}
 	if d.Baseline != "" && d.Baseline == d.Release {
 		return Errored(cfg, opts, fmt.Errorf("baseline %q is the release under judgement", d.Baseline)), nil
 	}

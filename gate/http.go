@@ -74,9 +74,13 @@ func Handler(conn driver.Conn, opts ...HandlerOption) http.Handler {
 			}
 			writeJSON(w, http.StatusOK, d)
 		case http.MethodPost:
-			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 			if err != nil {
 				httpError(w, http.StatusBadRequest, err.Error())
+				return
+			}
+			if len(body) > maxBody { // cut, a config could parse with checks missing
+				httpError(w, http.StatusRequestEntityTooLarge, "a gate config is at most 1 MiB")
 				return
 			}
 			if hc.isStage != nil && hc.isStage(body) {
@@ -119,6 +123,9 @@ func Handler(conn driver.Conn, opts ...HandlerOption) http.Handler {
 		}
 	})
 }
+
+// maxBody bounds a posted config.
+const maxBody = 1 << 20
 
 // HandlerOption configures Handler.
 type HandlerOption func(*handlerConfig)

@@ -25,6 +25,9 @@ import (
 // stages:); "canary" is not an alias of "cohort": name it in the list.
 var DefaultStages = []string{"local", "staging", "internal", "cohort", "expanded", "full"}
 
+// MaxStages bounds a rollout's stage list.
+const MaxStages = 32
+
 // stageRE is what a stage name looks like: lower case letters, digits,
 // '-', '_' and '.', starting with a letter or digit, at most 64.
 var stageRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
@@ -53,13 +56,18 @@ func CheckStages(stages []string) error {
 	if len(stages) == 0 {
 		return &FieldError{Field: "stages", Problem: "name at least one stage"}
 	}
-	for i, s := range stages {
+	if len(stages) > MaxStages {
+		return &FieldError{Field: "stages", Problem: fmt.Sprintf("at most %d stages, got %d", MaxStages, len(stages))}
+	}
+	seen := make(map[string]bool, len(stages))
+	for _, s := range stages {
 		if !stageRE.MatchString(s) {
 			return &FieldError{Field: "stages", Value: s, Problem: "a stage name is lower-case letters, digits, '-', '_' or '.' (at most 64)"}
 		}
-		if slices.Contains(stages[:i], s) {
+		if seen[s] {
 			return &FieldError{Field: "stages", Value: s, Problem: "named twice"}
 		}
+		seen[s] = true
 	}
 	return nil
 }

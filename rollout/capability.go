@@ -21,7 +21,7 @@ var capMeasures = map[string]struct {
 	"latency_ms_p95":   {[]string{"tool", "model"}, "duration"},
 	"cost_usd_p95":     {[]string{"model", "prompt"}, "cost"},
 	"policy_deny_rate": {[]string{"policy"}, "denials"},
-	"approval_rate":    {[]string{"policy"}, "denials"},
+	"approval_rate":    {[]string{"policy"}, "denials"}, // approvals are not counted per policy: its denials stand in
 	"false_allow":      {[]string{"policy"}, "denials"},
 }
 
@@ -40,9 +40,10 @@ func measure(c events.Capability, m string) float64 {
 	return float64(c.Denials)
 }
 
-// blame picks, among rel's capabilities of dims, the one whose measure is
-// most above what the baseline's rate per event would give it (a
-// capability the baseline lacks is all excess); on no excess, the largest.
+// blame picks, among rel's capabilities of dims with any of the measure,
+// the one whose measure is most above what the baseline's rate per event
+// would give it (a capability the baseline lacks is all excess; with no
+// excess anywhere, the one least below it), ties to the larger total.
 func blame(dims []string, m string, rel, base *side) *Capability {
 	type cand struct {
 		c             events.Capability

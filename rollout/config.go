@@ -67,9 +67,12 @@ type Cohort struct {
 }
 
 // Baseline is the release the stage is compared with, over the same
-// window, environment and cohort.
+// window and environment: all its tenants, or Tenants when given (a
+// tenant cohort's tenants have left the stable release, so its other
+// tenants are the comparison).
 type Baseline struct {
-	Release string `yaml:"release" json:"release"`
+	Release string   `yaml:"release" json:"release"`
+	Tenants []string `yaml:"tenants" json:"tenants,omitempty"`
 }
 
 // Check is one threshold on a production metric or a rule's pass rate:
@@ -108,8 +111,8 @@ const (
 )
 
 // metricSpec says what a metric is: a proportion (a test of two
-// proportions compares it) or a per-run value (Mann-Whitney), and whether
-// more is worse.
+// proportions compares it) or a per-run value (its p95, by the exceedance
+// test), and whether more is worse.
 type metricSpec struct {
 	proportion  bool
 	higherWorse bool
@@ -150,6 +153,9 @@ const (
 	// MaxWindow bounds a window: a stage is judged on recent traffic, and
 	// a window is a scan.
 	MaxWindow = 31 * 24 * time.Hour
+	// MaxTenants bounds a cohort's tenants (each is a query of its own
+	// where rules are scored).
+	MaxTenants = 100
 )
 
 // DefaultRequireKinds are the kinds a stage's runs must show.
@@ -291,6 +297,9 @@ func (c *Config) Validate() error {
 			bad("require_kinds: %q is not an event kind", k)
 		}
 	}
+	if len(c.Cohort.Tenants) > MaxTenants || len(c.Baseline.Tenants) > MaxTenants {
+		bad("cohort.tenants, baseline.tenants: at most %d tenants each", MaxTenants)
+	}
 	if p := c.Cohort.Percent; math.IsNaN(p) || p < 0 || p > 100 || (p > 0 && len(c.Cohort.Tenants) > 0) {
 		bad("cohort: percent must be in (0, 100], and tenants and percent are exclusive")
 	}
@@ -372,6 +381,10 @@ func (c *Config) validateMetricCheck(at string, ch Check, spec metricSpec, bad f
 	if !spec.higherWorse && (ch.Max != nil || ch.MaxIncrease != nil) {
 		bad("%s (metric %s): less is worse: bound it with min and max_decrease", at, name)
 	}
+}
+
+func (c *Config) comparesBaseline() bool {
+	return slices.ContainsFunc(c.Checks, func(ch Check) bool { return ch.comparesBaseline() })
 }
 
 func (c *Config) hasRuleChecks() bool {

@@ -50,10 +50,13 @@ type Decision struct {
 	Stages        []string  `json:"stages"`
 	Release       string    `json:"release"`
 	Baseline      string    `json:"baseline,omitempty"`
-	Environment   string    `json:"environment"`
-	Window        Window    `json:"window"`
-	Cohort        Cohort    `json:"cohort"`
-	Samples       Samples   `json:"samples"`
+	// BaselineTenants are the baseline's tenants read (baseline.tenants);
+	// none: all of them.
+	BaselineTenants []string `json:"baseline_tenants,omitempty"`
+	Environment     string   `json:"environment"`
+	Window          Window   `json:"window"`
+	Cohort          Cohort   `json:"cohort"`
+	Samples         Samples  `json:"samples"`
 	// Record is what the release ran with (releases.Show) when decided.
 	Record  any           `json:"release_record,omitempty"`
 	Checks  []CheckResult `json:"checks"`

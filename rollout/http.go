@@ -11,6 +11,9 @@ import (
 	"github.com/evalhouse/evalhouse/internal/auth"
 )
 
+// MaxBody bounds a posted config.
+const MaxBody = 1 << 20
+
 // HandlerOptions are what serve gives the stage gates' handler.
 type HandlerOptions struct {
 	// RulesDir resolves a posted config's rules: to one of the server's
@@ -31,7 +34,8 @@ type HandlerOptions struct {
 //
 // 200 with the decision whatever its verdict (exit_code in the body, so a
 // deploy pipeline asks "may canary expand?" and branches on it); 400 for
-// a bad query or a rules: that is not one of the server's; 503 with the
+// a bad query or a rules: that is not one of the server's; 413 for a body
+// over MaxBody (a cut config could parse, checks missing); 503 with the
 // decision when the store refused to record it, or with an error when the
 // store failed before a decision.
 func Handler(conn driver.Conn, ho HandlerOptions) http.Handler {
@@ -45,9 +49,13 @@ func Handler(conn driver.Conn, ho HandlerOptions) http.Handler {
 			httpError(w, http.StatusMethodNotAllowed, "use POST")
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 		if err != nil {
 			httpError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if len(body) > MaxBody {
+			httpError(w, http.StatusRequestEntityTooLarge, "a stage gate config is at most 1 MiB")
 			return
 		}
 		q := r.URL.Query()
@@ -71,9 +79,14 @@ func Handler(conn driver.Conn, ho HandlerOptions) http.Handler {
 		}
 		cfg, err := ParseConfig(body)
 		if err != nil {
+			// An invalid config is a decision too, on record.
 			d := Errored(&Config{}, opts, err)
+			status := http.StatusOK
+			if rerr := Record(r.Context(), conn, d); rerr != nil {
+				d.StoreError, status = scrub(rerr.Error()), http.StatusServiceUnavailable
+			}
 			decided(d)
-			writeJSON(w, http.StatusOK, d)
+			writeJSON(w, status, d)
 			return
 		}
 		if cfg.hasRuleChecks() {

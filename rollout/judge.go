@@ -3,6 +3,7 @@ package rollout
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -33,7 +34,7 @@ func judge(cfg *Config, rel, base *side, ruleTypes map[string][]string, d *Decis
 	if len(rel.runs) < cfg.MinRuns {
 		holds = append(holds, fmt.Sprintf("too few runs: %s had %d in the window, the stage needs min_runs %d", d.Release, len(rel.runs), cfg.MinRuns))
 	}
-	if base != nil && len(base.runs) < cfg.MinRuns {
+	if base != nil && len(base.runs) < cfg.MinRuns && cfg.comparesBaseline() {
 		holds = append(holds, fmt.Sprintf("too few baseline runs: %s had %d in the window, the comparison needs min_runs %d", d.Baseline, len(base.runs), cfg.MinRuns))
 	}
 	for _, k := range cfg.RequireKinds {
@@ -249,23 +250,42 @@ func metricCheck(cfg *Config, ch Check, rel, base *side) CheckResult {
 	default:
 		vs, runs := rel.values(ch.Metric)
 		r.Observed, r.N = quantile(vs, 0.95), len(vs)
+		var cut *float64 // the lowest bound breached: runs beyond it fail
+		breached := func(bound *float64) {
+			if parts[len(parts)-1].status == StatusBreach && (cut == nil || *bound < *cut) {
+				cut = bound
+			}
+		}
 		if ch.Max != nil {
 			r.Threshold, r.Bound = ch.Max, "max"
 			parts = append(parts, absolute(cfg, "max", *ch.Max, r.Observed, len(vs), fmt.Sprintf("p95 over %d runs", len(vs))))
+			breached(ch.Max)
 		}
 		if m := ch.MaxIncreaseRatio; m != nil {
 			bvs, _ := base.values(ch.Metric)
 			bv := quantile(bvs, 0.95)
+			t := exceedanceWorse(vs, bvs, *m, cfg.Alpha, cfg.MinRuns)
+			r.BaselineValue, r.Margin, r.Test = ptr(bv), m, &t
+			var what string
 			change := 0.0
-			if bv > 0 {
+			switch {
+			case bv > 0:
 				change = r.Observed/bv - 1
+				r.Change = ptr(change)
+				what = fmt.Sprintf("p95 %.4g against the baseline's %.4g (%+.1f%%), %d of %d runs above %.4g (the baseline's %d of %d above its p95)",
+					r.Observed, bv, 100*change, t.X, t.N, *t.Bound, t.XBaseline, t.NBaseline)
+			case r.Observed > 0: // from nothing: more than any ratio
+				change = math.MaxFloat64
+				what = fmt.Sprintf("p95 %.4g against the baseline's 0, %d of %d runs above it", r.Observed, t.X, t.N)
+			default:
+				what = "p95 0, as the baseline's"
 			}
-			t := mannWhitneyWorse(vs, bvs, *m, cfg.Alpha, cfg.MinRuns)
-			r.BaselineValue, r.Change, r.Margin, r.Test = ptr(bv), ptr(change), m, &t
-			parts = append(parts, compare(cfg, t, change, *m, true, fmt.Sprintf("p95 %.4g against the baseline's %.4g (%+.1f%%)", r.Observed, bv, 100*change)))
+			parts = append(parts, compare(cfg, t, change, *m, true, what))
+			breached(t.Bound)
 		}
-		if r.Threshold != nil {
-			runs = slices.DeleteFunc(runs, func(x RunRef) bool { return x.Value <= *r.Threshold })
+		// The failing runs are those beyond the lower bound breached.
+		if cut != nil {
+			runs = slices.DeleteFunc(runs, func(x RunRef) bool { return x.Value <= *cut })
 		}
 		r.failRuns = runs
 	}

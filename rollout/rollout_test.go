@@ -244,10 +244,12 @@ func TestHold(t *testing.T) {
 }
 
 // A warning check breached narrows: the canary's calls cost 60% more, under
-// the hard limit, and significantly so. Every canary run costs more than
-// every stable run scaled by 1.25, so the release's U is n1·n2 = 3600;
-// mean 1800; variance 60·60/12·121 = 36300 (no ties); z = (3600 - 1800 -
-// 0.5)/190.5256 = 9.44493.
+// the hard limit, and significantly so. Stable runs cost .01 + i·1e-4
+// (i = 0..59), the canary's .0235 + i·1e-4. The baseline's p95 is .015605
+// (position .95·59 = 56.05, between .0156 and .0157), the bound ×1.25
+// .01950625: all 60 canary runs lie above it, 3 stable runs (.0157, .0158,
+// .0159) above the p95. p̃ = 61/62 and 4/62, se = .0350628, z =
+// .919355/.0350628 = 26.22025.
 func TestNarrow(t *testing.T) {
 	w := newWorld(t)
 	w.ingest(t, traffic{release: "2.4.1", runs: 60, refundErrors: 1, lastAgo: time.Minute})
@@ -260,8 +262,8 @@ func TestNarrow(t *testing.T) {
 	if c.Status != "breach" || c.Severity != "warning" || c.Test == nil {
 		t.Fatalf("cost = %+v", c)
 	}
-	if c.Test.Statistic != 3600 || !near(c.Test.Z, 9.44493, 1e-4) || !c.Test.Significant || !strings.HasPrefix(c.Test.Name, "Mann-Whitney U") ||
-		*c.Margin != 0.25 || c.Test.N != 60 || c.Test.NBaseline != 60 {
+	if c.Test.X != 60 || c.Test.XBaseline != 3 || !near(*c.Test.Bound, 0.01950625, 1e-12) || !near(c.Test.Z, 26.22025, 1e-5) ||
+		!c.Test.Significant || !strings.HasPrefix(c.Test.Name, "p95 exceedance") || *c.Margin != 0.25 || c.Test.N != 60 || c.Test.NBaseline != 60 {
 		t.Errorf("test = %+v", c.Test)
 	}
 	// p95 by linear interpolation: position .95·59 = 56.05, between runs 56
@@ -278,9 +280,10 @@ func TestNarrow(t *testing.T) {
 // the failing runs, worst first; the decision is on record by its id.
 //
 // Worked by hand: 20 errors in 60 canary runs against 1 in 60 stable,
-// margin .02: se = sqrt(1/3·2/3/60 + 1/60·59/60/60) = sqrt(.00370370 +
-// .00027315) = .0630623; z = (1/3 - 1/60 - .02)/.0630623 = 4.704344;
-// p = P(Z > z) = 1.2734e-06.
+// margin .02, Agresti-Caffo: p̃1 = 21/62 = .338710, p̃2 = 2/62 = .032258;
+// se = sqrt(.338710·.661290/62 + .032258·.967742/62) = .0641574; z =
+// (.338710 - .032258 - .02)/.0641574 = 4.464824; p = P(Z > z) =
+// 4.0067e-06.
 func TestRollbackNamesTheCapability(t *testing.T) {
 	w := newWorld(t)
 	w.ingest(t, traffic{release: "2.4.1", runs: 60, refundErrors: 1, lastAgo: time.Minute})
@@ -293,7 +296,7 @@ func TestRollbackNamesTheCapability(t *testing.T) {
 	if er.Status != "breach" || !near(er.Observed, 1.0/3, 1e-9) || !near(*er.BaselineValue, 1.0/60, 1e-9) {
 		t.Errorf("error_rate = %+v", er)
 	}
-	if tt := er.Test; !near(tt.Z, 4.704344, 1e-6) || !near(tt.PValue, 1.2734e-06, 1e-10) || !tt.Significant || tt.Alpha != 0.05 ||
+	if tt := er.Test; !near(tt.Z, 4.464824, 1e-6) || !near(tt.PValue, 4.0067e-06, 1e-10) || tt.X != 20 || tt.XBaseline != 1 || !tt.Significant || tt.Alpha != 0.05 ||
 		tt.Margin != 0.02 || tt.MinSamples != 30 || !strings.HasPrefix(tt.Name, "two-proportion z") {
 		t.Errorf("test = %+v", tt)
 	}
@@ -438,7 +441,7 @@ func TestEvidenceFormats(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(md.String(), "two-proportion z (Wald, one-sided, margin): n 60/60, z 4.704, p 1.273e-06 (α 0.05, margin 0.02)") {
+	if !strings.Contains(md.String(), "two-proportion z (Agresti-Caffo, one-sided, margin): n 60/60, z 4.465, p 4.007e-06 (α 0.05, margin 0.02)") {
 		t.Errorf("Markdown lacks the test and its figures:\n%s", md.String())
 	}
 	if err := d.WriteJUnit(&ju); err != nil {
@@ -507,5 +510,54 @@ func TestSQLSnapshots(t *testing.T) {
 		if !rec.Checked(q) {
 			t.Errorf("sql statement\n%s\nis sent by no operation of this test", q)
 		}
+	}
+}
+
+// Every canary run failing against a baseline with no failure rolls back,
+// on record: the test's z stays finite, so the evidence is JSON.
+func TestTotalFailureRollsBack(t *testing.T) {
+	w := newWorld(t)
+	w.ingest(t, traffic{release: "2.4.1", runs: 60, lastAgo: time.Minute})
+	w.ingest(t, traffic{release: "2.5.0", runs: 40, refundErrors: 40, lastAgo: time.Minute})
+	d := w.run(t, stageCfg, rollout.Options{})
+	er := check(t, d, "metric error_rate")
+	if d.Verdict != rollout.Rollback || er.Test == nil || math.IsInf(er.Test.Z, 0) || !er.Test.Significant {
+		t.Fatalf("verdict %s, error_rate %+v %+v", d.Verdict, er, er.Test)
+	}
+	var b bytes.Buffer
+	if err := d.WriteJSON(&b); err != nil {
+		t.Fatalf("evidence: %v", err)
+	}
+	if got, err := rollout.Get(context.Background(), w.s.Conn, d.DecisionID); err != nil || len(got.FailingRuns) != 40 {
+		t.Errorf("stored: %+v, %v", got, err)
+	}
+}
+
+// A tenant cohort is compared with the stable release's other tenants
+// (the cohort's have left it), unless baseline.tenants names some; a
+// stage whose checks compare nothing does not wait for baseline runs.
+func TestTenantCohort(t *testing.T) {
+	w := newWorld(t)
+	w.ingest(t, traffic{release: "2.4.1", runs: 60, refundErrors: 1, lastAgo: time.Minute, tenant: "acme"})
+	w.ingest(t, traffic{release: "2.5.0", runs: 40, refundErrors: 1, lastAgo: time.Minute, tenant: "globex"})
+	cohort := strings.Replace(stageCfg, "min_runs: 30", "min_runs: 30\ncohort: {tenants: [globex]}", 1)
+	d := w.run(t, cohort, rollout.Options{})
+	if d.Verdict != rollout.Expand || d.Samples.Runs != 40 || d.Samples.BaselineRuns != 60 {
+		t.Errorf("tenant cohort: %s, samples %+v, %q", d.Verdict, d.Samples, d.Reasons)
+	}
+	same := strings.Replace(cohort, `baseline: {release: "2.4.1"}`, `baseline: {release: "2.4.1", tenants: [globex]}`, 1)
+	if d := w.run(t, same, rollout.Options{}); d.Verdict != rollout.Hold || d.Samples.BaselineRuns != 0 || fmt.Sprint(d.BaselineTenants) != "[globex]" {
+		t.Errorf("baseline on the cohort's tenants: %s, samples %+v", d.Verdict, d.Samples)
+	}
+	absolute := `
+stage: full
+release: "2.5.0"
+baseline: {release: "9.9"}
+checks:
+  - metric: error_rate
+    max: 0.1
+`
+	if d := w.run(t, absolute, rollout.Options{}); d.Verdict != rollout.Expand {
+		t.Errorf("absolute checks with an absent baseline: %s %q", d.Verdict, d.Reasons)
 	}
 }

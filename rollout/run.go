@@ -1,11 +1,15 @@
 package rollout
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/evaluators"
@@ -20,6 +24,10 @@ type Options struct {
 	// Until is the window's end; zero: now.
 	Until                    time.Time
 	Owner, Commit, DecidedBy string
+	// Timeout and MaxMemory bound every query of the evaluation (a stage
+	// gate scans its window); default DefaultTimeout and DefaultMaxMemory.
+	Timeout   time.Duration
+	MaxMemory int64
 	// Record, when set, is what the release ran with when decided
 	// (releases.Show), kept in the evidence.
 	Record func(ctx context.Context, conn driver.Conn, release, environment string) (any, error)
@@ -32,7 +40,9 @@ type Options struct {
 // a decision that cannot be recorded comes back with verdict error (exit
 // 3), Stored false, and the error.
 func Run(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) (*Decision, error) {
-	d, err := evaluate(ctx, conn, cfg, opts)
+	bctx, cancel := budget(ctx, opts)
+	d, err := evaluate(bctx, conn, cfg, opts)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +54,21 @@ func Run(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) (*Dec
 		return d, rerr
 	}
 	return d, nil
+}
+
+// Budget defaults.
+const (
+	DefaultTimeout   = 2 * time.Minute
+	DefaultMaxMemory = 4 << 30
+)
+
+// budget bounds the evaluation's queries: the engine stops each at
+// max_execution_time and max_memory_usage, the context a little later.
+func budget(ctx context.Context, opts Options) (context.Context, context.CancelFunc) {
+	timeout, mem := cmp.Or(opts.Timeout, DefaultTimeout), cmp.Or(opts.MaxMemory, DefaultMaxMemory)
+	ctx, cancel := context.WithTimeout(ctx, timeout+5*time.Second)
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+		"max_execution_time": max(1, int(timeout.Seconds())), "max_memory_usage": mem})), cancel
 }
 
 // newDecision is d's frame: who, what and when, before any check.
@@ -68,7 +93,7 @@ func newDecision(cfg *Config, opts Options) *Decision {
 	}
 	return &Decision{DecisionID: newID(), DecidedAt: time.Now().UTC().Truncate(time.Millisecond), DecidedBy: opts.DecidedBy,
 		Commit: opts.Commit, Owner: owner, RollbackOwner: c.RollbackOwner, Stage: c.Stage, Stages: c.Stages, Release: c.Release,
-		Baseline: c.Baseline.Release, Environment: c.Environment, Window: window(&c, until.UTC().Truncate(time.Millisecond)), Cohort: c.Cohort}
+		Baseline: c.Baseline.Release, BaselineTenants: c.Baseline.Tenants, Environment: c.Environment, Window: window(&c, until.UTC().Truncate(time.Millisecond)), Cohort: c.Cohort}
 }
 
 // Errored is the decision for a stage gate that could not be evaluated.
@@ -95,7 +120,7 @@ func evaluate(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) 
 	if slices.ContainsFunc(cfg.Checks, func(ch Check) bool { return ch.Rule != "" }) {
 		var err error
 		if rs, err = evaluators.LoadDir(cfg.RulesDir()); err != nil {
-			return Errored(cfg, opts, fmt.Errorf("rules in %s: %w", cfg.RulesDir(), err)), nil
+			return Errored(cfg, opts, fmt.Errorf("rules in %s: %s", filepath.Base(cfg.RulesDir()), strings.ReplaceAll(err.Error(), filepath.Dir(cfg.RulesDir())+string(filepath.Separator), ""))), nil
 		}
 		for _, ch := range cfg.Checks {
 			if ch.Rule == "" {
@@ -104,7 +129,7 @@ func evaluate(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) 
 			r := rs.Get(ch.Rule)
 			switch {
 			case r == nil:
-				return Errored(cfg, opts, fmt.Errorf("check rule %s: no such rule in %s", ch.Rule, cfg.RulesDir())), nil
+				return Errored(cfg, opts, fmt.Errorf("check rule %s: no such rule in %s", ch.Rule, filepath.Base(cfg.RulesDir()))), nil
 			case r.Scope == evaluators.ScopeDataset:
 				return Errored(cfg, opts, fmt.Errorf("check rule %s: its scope is dataset: a stage gate judges production runs (scope production or both)", ch.Rule)), nil
 			}
@@ -118,7 +143,7 @@ func evaluate(ctx context.Context, conn driver.Conn, cfg *Config, opts Options) 
 	}
 	var base *side
 	if d.Baseline != "" {
-		f.Release = d.Baseline
+		f.Release, f.Tenants = d.Baseline, d.BaselineTenants
 		if base, err = load(ctx, conn, cfg, rs, f, &Decision{}); err != nil {
 			return nil, err
 		}

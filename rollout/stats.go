@@ -12,9 +12,7 @@ import (
 
 // Test is one comparison's method and result.
 type Test struct {
-	// Name is "two-proportion z (Wald, one-sided, margin)" or
-	// "Mann-Whitney U (one-sided, normal approximation, ties and
-	// continuity corrected, baseline scaled by 1+margin)".
+	// Name is testProportions or testExceedance.
 	Name  string  `json:"name"`
 	Alpha float64 `json:"alpha"`
 	// Margin is the change the check allows (max_increase,
@@ -23,8 +21,14 @@ type Test struct {
 	MinSamples int     `json:"min_samples"`
 	N          int     `json:"n"`          // the release's samples
 	NBaseline  int     `json:"n_baseline"` // the baseline's
-	// Statistic is z for proportions, U (the release's) for Mann-Whitney;
-	// Z is the standardized statistic either way.
+	// X and XBaseline are the counts compared: the events counted (errors,
+	// denials, …) or, for a p95, the runs above the bound.
+	X         int `json:"x"`
+	XBaseline int `json:"x_baseline"`
+	// Bound is, for a p95, the release's runs' bound: the baseline's p95
+	// × (1 + margin).
+	Bound *float64 `json:"bound,omitempty"`
+	// Statistic is z, standardized; PValue its upper tail.
 	Statistic float64 `json:"statistic"`
 	Z         float64 `json:"z"`
 	PValue    float64 `json:"p_value"`
@@ -33,8 +37,8 @@ type Test struct {
 }
 
 const (
-	testProportions = "two-proportion z (Wald, one-sided, margin)"
-	testMannWhitney = "Mann-Whitney U (one-sided, normal approximation, ties and continuity corrected, baseline scaled by 1+margin)"
+	testProportions = "two-proportion z (Agresti-Caffo, one-sided, margin)"
+	testExceedance  = "p95 exceedance: two-proportion z (Agresti-Caffo, one-sided) of the release's runs above the baseline's p95 × (1+margin) against the baseline's runs above its p95"
 )
 
 // upperTail is P(Z > z) for a standard normal Z.
@@ -42,91 +46,50 @@ func upperTail(z float64) float64 { return 0.5 * math.Erfc(z/math.Sqrt2) }
 
 // proportionWorse tests H0: p1 - p2 <= margin against H1: p1 - p2 >
 // margin, where p1 = x1/n1 is the release's rate and p2 = x2/n2 the
-// baseline's, with the unpooled (Wald) standard error. A zero standard
-// error (both rates 0 or 1) decides by the difference alone.
+// baseline's, with Agresti and Caffo's adjustment: one success and one
+// failure added to each side (p̃ = (x+1)/(n+2)) before the unpooled
+// standard error is taken. The adjustment keeps the test honest where
+// the plain Wald test is not: at rates near 0 or 1, as a baseline with no
+// errors has (Wald's standard error is then too small, and 3 errors in 30
+// against 0 in 30 would breach at 0.05; Fisher's exact p is 0.12), and the
+// standard error is never 0, so z is always finite.
 func proportionWorse(x1, n1, x2, n2 int, margin, alpha float64, min int) Test {
-	t := Test{Name: testProportions, Alpha: alpha, Margin: margin, MinSamples: min, N: n1, NBaseline: n2, PValue: 1}
+	t := Test{Name: testProportions, Alpha: alpha, Margin: margin, MinSamples: min, N: n1, NBaseline: n2, X: x1, XBaseline: x2, PValue: 1}
 	if n1 < min || n2 < min || n1 == 0 || n2 == 0 {
 		return t
 	}
-	p1, p2 := float64(x1)/float64(n1), float64(x2)/float64(n2)
-	se := math.Sqrt(p1*(1-p1)/float64(n1) + p2*(1-p2)/float64(n2))
-	d := p1 - p2 - margin
-	switch {
-	case se == 0 && d > 0:
-		t.Z, t.PValue = math.Inf(1), 0
-	case se == 0:
-		t.Z, t.PValue = 0, 1
-	default:
-		t.Z = d / se
-		t.PValue = upperTail(t.Z)
-	}
+	p1, p2 := float64(x1+1)/float64(n1+2), float64(x2+1)/float64(n2+2)
+	se := math.Sqrt(p1*(1-p1)/float64(n1+2) + p2*(1-p2)/float64(n2+2))
+	t.Z = (p1 - p2 - margin) / se
+	t.PValue = upperTail(t.Z)
 	t.Statistic = t.Z
 	t.Significant = t.PValue < alpha
 	return t
 }
 
-// mannWhitneyWorse tests whether the release's values are stochastically
-// larger than the baseline's scaled by 1+margin: U is the release's
-// statistic (pairs where its value is larger, ties counting half), z its
-// normal approximation with the tie-corrected variance and a continuity
-// correction of 1/2.
-func mannWhitneyWorse(release, baseline []float64, margin, alpha float64, min int) Test {
-	n1, n2 := len(release), len(baseline)
-	t := Test{Name: testMannWhitney, Alpha: alpha, Margin: margin, MinSamples: min, N: n1, NBaseline: n2, PValue: 1}
-	if n1 < min || n2 < min || n1 == 0 || n2 == 0 {
-		return t
-	}
-	type obs struct {
-		v       float64
-		release bool
-	}
-	all := make([]obs, 0, n1+n2)
+// exceedanceWorse tests whether the release's p95 is above the
+// baseline's × (1 + margin): if it is not, at most 5% of the release's
+// runs lie above that bound, as about 5% of the baseline's lie above its
+// own p95. So it compares those two shares with proportionWorse (margin
+// 0). A test of the shares beyond the tail's bound, not of the whole
+// distribution, so a regression of the slowest or costliest runs alone is
+// found while the median stays put.
+func exceedanceWorse(release, baseline []float64, margin, alpha float64, min int) Test {
+	b95 := quantile(baseline, 0.95)
+	bound := b95 * (1 + margin)
+	x1, x2 := 0, 0
 	for _, v := range release {
-		all = append(all, obs{v, true})
+		if v > bound {
+			x1++
+		}
 	}
 	for _, v := range baseline {
-		all = append(all, obs{v * (1 + margin), false})
+		if v > b95 {
+			x2++
+		}
 	}
-	slices.SortFunc(all, func(a, b obs) int {
-		switch {
-		case a.v < b.v:
-			return -1
-		case a.v > b.v:
-			return 1
-		}
-		return 0
-	})
-	var r1, ties float64
-	for i := 0; i < len(all); {
-		j := i
-		for j < len(all) && all[j].v == all[i].v {
-			j++
-		}
-		rank := float64(i+j+1) / 2 // ranks i+1..j, averaged
-		for k := i; k < j; k++ {
-			if all[k].release {
-				r1 += rank
-			}
-		}
-		if c := float64(j - i); c > 1 {
-			ties += c*c*c - c
-		}
-		i = j
-	}
-	f1, f2, n := float64(n1), float64(n2), float64(n1+n2)
-	u := r1 - f1*(f1+1)/2
-	mean := f1 * f2 / 2
-	variance := f1 * f2 / 12 * ((n + 1) - ties/(n*(n-1)))
-	t.Statistic = u
-	switch {
-	case variance <= 0: // every value equal
-		t.Z, t.PValue = 0, 1
-	default:
-		t.Z = (u - mean - 0.5) / math.Sqrt(variance)
-		t.PValue = upperTail(t.Z)
-	}
-	t.Significant = t.PValue < alpha
+	t := proportionWorse(x1, len(release), x2, len(baseline), 0, alpha, min)
+	t.Name, t.Margin, t.Bound = testExceedance, margin, &bound
 	return t
 }
 

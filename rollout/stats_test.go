@@ -7,57 +7,73 @@ import (
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
 
-// Two proportions, worked by hand: 12 errors in 100 runs against 4 in 100,
-// margin 0.02. se = sqrt(.12·.88/100 + .04·.96/100) = sqrt(.001056 +
-// .000384) = .0379473; z = (.12 - .04 - .02)/.0379473 = 1.581139; the
-// upper tail of z is .056923: not significant at .05, significant at .1.
+// Two proportions, worked by hand with Agresti and Caffo's adjustment:
+// 12 errors in 100 runs against 4 in 100, margin .02: p̃1 = 13/102 =
+// .127451, p̃2 = 5/102 = .049020; se = sqrt(.127451·.872549/102 +
+// .049020·.950980/102) = .0393357; z = (.127451 - .049020 - .02)/.0393357
+// = 1.485456; the upper tail .068712: not significant at .05, at .1 it is.
 func TestProportionWorseByHand(t *testing.T) {
 	got := proportionWorse(12, 100, 4, 100, 0.02, 0.05, 30)
-	if !near(got.Z, 1.5811388) || !near(got.PValue, 0.0569231) || got.Significant || got.N != 100 || got.NBaseline != 100 {
+	if !near(got.Z, 1.485456) || !near(got.PValue, 0.0687116) || got.Significant || got.N != 100 || got.NBaseline != 100 || got.X != 12 || got.XBaseline != 4 {
 		t.Errorf("12/100 vs 4/100, margin .02 = %+v", got)
 	}
 	if got := proportionWorse(12, 100, 4, 100, 0.02, 0.1, 30); !got.Significant {
 		t.Errorf("at alpha .1: %+v, want significant", got)
 	}
-	// 5/100 vs 4/100: z = (.05-.04-.02)/sqrt(.0475/100+.0384/100) = -.341196.
-	if got := proportionWorse(5, 100, 4, 100, 0.02, 0.05, 30); !near(got.Z, -0.3411956) || !near(got.PValue, 0.6335218) || got.Significant {
+	// 5/100 vs 4/100: p̃ 6/102 and 5/102, z = (.058824 - .049020 - .02)/.0316197 = -.322460.
+	if got := proportionWorse(5, 100, 4, 100, 0.02, 0.05, 30); !near(got.Z, -0.3224599) || !near(got.PValue, 0.6264478) || got.Significant {
 		t.Errorf("5/100 vs 4/100 = %+v", got)
+	}
+	// 3 errors in 30 against none in 30, margin 0: Wald's z would be 1.83
+	// (p .034, a breach); adjusted, p̃ 4/32 and 1/32, se .0660607, z =
+	// .09375/.0660607 = 1.419150, p .077928 (Fisher's exact p is .119).
+	if got := proportionWorse(3, 30, 0, 30, 0, 0.05, 30); !near(got.Z, 1.41915) || !near(got.PValue, 0.0779277) || got.Significant {
+		t.Errorf("3/30 vs 0/30 = %+v", got)
 	}
 	// Too few samples: no test, never significant.
 	if got := proportionWorse(9, 10, 0, 100, 0, 0.05, 30); got.Significant || got.PValue != 1 {
 		t.Errorf("10 runs under a minimum of 30: %+v", got)
 	}
-	// Zero variance: 0/50 vs 0/50 is no change; 50/50 vs 0/50 is certain.
-	if got := proportionWorse(0, 50, 0, 50, 0, 0.05, 30); got.Significant {
+	// All or nothing: z stays finite (evidence is JSON), 0/50 vs 0/50 is
+	// no change, 50/50 vs 0/50 is certain.
+	if got := proportionWorse(0, 50, 0, 50, 0, 0.05, 30); got.Significant || got.Z != 0 {
 		t.Errorf("0/50 vs 0/50: %+v", got)
 	}
-	if got := proportionWorse(50, 50, 0, 50, 0.1, 0.05, 30); !got.Significant || got.PValue != 0 {
+	if got := proportionWorse(50, 50, 0, 50, 0.1, 0.05, 30); !got.Significant || !near(got.Z, 31.987449) || math.IsInf(got.Z, 0) {
 		t.Errorf("50/50 vs 0/50: %+v", got)
 	}
 }
 
-// Mann-Whitney, worked by hand: release {3,4,5,6}, baseline {1,2,3}.
-// Ranks 1 2 3.5 3.5 5 6 7; the release's sum 21.5, U = 21.5 - 4·5/2 =
-// 11.5 (pairs it wins: 2.5+3+3+3). Mean 6; one tie of two: variance =
-// 4·3/12·(8 - 6/42) = 7.857143; z = (11.5 - 6 - .5)/2.803060 = 1.783765,
-// upper tail .037231. With margin .5 the baseline is {1.5,3,4.5}: ranks
-// 1 2.5 2.5 4 5 6 7, the release's 19.5, U = 9.5, z = 3/2.803060 = 1.070259,
-// p = .142251.
-func TestMannWhitneyWorseByHand(t *testing.T) {
-	rel, base := []float64{3, 4, 5, 6}, []float64{1, 2, 3}
-	got := mannWhitneyWorse(rel, base, 0, 0.05, 3)
-	if got.Statistic != 11.5 || !near(got.Z, 1.7837652) || !near(got.PValue, 0.0372309) || !got.Significant {
-		t.Errorf("margin 0 = %+v", got)
+// The p95 exceedance test, worked by hand: baseline runs valued 1..60
+// (p95 = 57.05), the release the same but its slowest 12 runs tripled
+// (49·3 … 60·3): the median stays 30.5, the p95 becomes 171.15. Margin
+// .25: bound 57.05·1.25 = 71.3125; 12 of the release's runs lie above it,
+// 3 of the baseline's (58, 59, 60) above its p95. p̃ 13/62 = .209677 and
+// 4/62 = .064516, se = .0603840, z = .145161/.0603840 = 2.403967, p =
+// .008109: a tail regression a test of the whole distribution misses.
+func TestExceedanceWorseByHand(t *testing.T) {
+	var base, rel []float64
+	for i := 1; i <= 60; i++ {
+		base = append(base, float64(i))
+		if i >= 49 {
+			rel = append(rel, float64(3*i))
+		} else {
+			rel = append(rel, float64(i))
+		}
 	}
-	got = mannWhitneyWorse(rel, base, 0.5, 0.05, 3)
-	if got.Statistic != 9.5 || !near(got.Z, 1.0702591) || !near(got.PValue, 0.1422513) || got.Significant {
-		t.Errorf("margin .5 = %+v", got)
+	got := exceedanceWorse(rel, base, 0.25, 0.05, 30)
+	if got.X != 12 || got.XBaseline != 3 || !near(*got.Bound, 71.3125) || !near(got.Z, 2.403967) || !near(got.PValue, 0.0081091) || !got.Significant || got.Margin != 0.25 {
+		t.Errorf("tail regression = %+v (bound %v)", got, *got.Bound)
 	}
-	if got := mannWhitneyWorse(rel, base, 0, 0.05, 4); got.Significant || got.PValue != 1 {
-		t.Errorf("3 baseline values under a minimum of 4: %+v", got)
+	if q := quantile(rel, 0.5); q != 30.5 {
+		t.Errorf("release median %v, want unchanged 30.5", q)
 	}
-	if got := mannWhitneyWorse([]float64{2, 2, 2}, []float64{2, 2, 2}, 0, 0.05, 1); got.Significant || got.Z != 0 {
-		t.Errorf("all equal: %+v", got)
+	// The same runs: nothing beyond the bound, z = (1/62 - 4/62)/se < 0.
+	if got := exceedanceWorse(base, base, 0.25, 0.05, 30); got.X != 0 || got.Significant {
+		t.Errorf("no change = %+v", got)
+	}
+	if got := exceedanceWorse(rel[:10], base, 0.25, 0.05, 30); got.Significant || got.PValue != 1 {
+		t.Errorf("10 runs under a minimum of 30: %+v", got)
 	}
 }
 

@@ -106,11 +106,12 @@ func TestRolloutLoop(t *testing.T) {
 	if len(ev.FailingRuns) != 20 {
 		t.Errorf("failing runs = %d, want 2.5.0's 20 failed refunds", len(ev.FailingRuns))
 	}
-	// 20 of 60 against 1 of 80, margin .02: se = sqrt(1/3·2/3/60 +
-	// 1/80·79/80/80) = sqrt(.00370370 + .00015430) = .0621128; z = (1/3 -
-	// 1/80 - .02)/.0621128 = 4.843338, p = 6.3838e-07.
+	// 20 of 60 against 1 of 80, margin .02, Agresti-Caffo: p̃ 21/62 =
+	// .338710 and 2/82 = .024390; se = sqrt(.338710·.661290/62 +
+	// .024390·.975610/82) = .0624728; z = (.338710 - .024390 -
+	// .02)/.0624728 = 4.711158, p = 1.2316e-06.
 	for _, c := range ev.Checks {
-		if c.Name == "metric error_rate" && (c.Status != "breach" || c.Test == nil || math.Abs(c.Test.Z-4.843338) > 1e-6 || math.Abs(c.Test.PValue-6.3838e-07) > 1e-10) {
+		if c.Name == "metric error_rate" && (c.Status != "breach" || c.Test == nil || math.Abs(c.Test.Z-4.711158) > 1e-6 || math.Abs(c.Test.PValue-1.2316e-06) > 1e-10) {
 			t.Errorf("error_rate = %+v %+v", c, c.Test)
 		}
 	}
@@ -228,6 +229,16 @@ func TestStageGateOverHTTP(t *testing.T) {
 	}
 	if r := do(t, "POST", api+"/v1/gates?release=2.5.0&window=soon", "", cfg); r.code != 400 {
 		t.Errorf("window=soon: %d %s", r.code, r.body)
+	}
+	// An invalid config is an error decision, on record; a body cut at
+	// 1 MiB could parse with checks missing: 413.
+	if r := do(t, "POST", api+"/v1/gates?release=2.5.0", "", []byte("stage: cohort\nbogus: 1\n")); r.code != 200 ||
+		!strings.Contains(r.body, `"verdict": "error"`) || !strings.Contains(r.body, `"stored": true`) {
+		t.Errorf("an invalid stage config: %d %.400s", r.code, r.body)
+	}
+	big := append(append([]byte{}, cfg...), []byte("# "+strings.Repeat("x", 1<<20)+"\n")...)
+	if r := do(t, "POST", api+"/v1/gates?release=2.5.0", "", big); r.code != 413 {
+		t.Errorf("a body over 1 MiB: %d %.200s", r.code, r.body)
 	}
 	if m := scrape(t, api); m[`evalhouse_stage_decisions_total{verdict="rollback"}`] != 1 {
 		t.Errorf("stage decisions metric: %v", m[`evalhouse_stage_decisions_total{verdict="rollback"}`])

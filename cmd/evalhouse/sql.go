@@ -31,7 +31,8 @@ refuses several statements at once, INTO OUTFILE, BACKUP and the file()
 function. Obvious writes are refused up front with a shorter message.
 
 Tables: agent_events (one row per event), run_summaries, model_usage_hourly,
-ingest_log, datasets, dataset_items, eval_results, incidents, gate_decisions.
+ingest_log, datasets, dataset_items, eval_results, incidents, gate_decisions,
+stage_decisions, release_stages.
 
 Aggregate-state columns (model_usage_hourly.latency_ms, a quantilesTDigest
 state) are shown finalized: "SELECT *" prints the quantiles of each row's

@@ -16,3 +16,6 @@ func CodeNames() map[int]string {
 
 // StatusOf is statusOf, for external tests.
 var StatusOf = statusOf
+
+// The scope's table lists, for TestEveryTableIsScoped.
+var TenantTables, SharedTables, SecretTables = tenantTables, sharedTables, secretTables

@@ -19,7 +19,8 @@ var tenantTables = []string{"agent_events", "eval_results", "run_summaries", "mo
 
 // sharedTables hold no tenant column: a tenant-scoped key sees none of
 // their rows (gate decisions and datasets span tenants).
-var sharedTables = []string{"ingest_log", "datasets", "dataset_items", "incidents", "gate_decisions"}
+var sharedTables = []string{"ingest_log", "datasets", "dataset_items", "incidents", "gate_decisions", "stage_decisions", "release_stages",
+	"schema_migrations"}
 
 // secretTables are an admin's alone: no other key sees a row of them.
 var secretTables = []string{"api_keys", "system.processes", "system.query_log", "system.processes_log",

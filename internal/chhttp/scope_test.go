@@ -6,10 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/evalhouse/evalhouse/internal/auth"
+	"github.com/evalhouse/evalhouse/internal/chhttp"
 	"github.com/evalhouse/evalhouse/internal/storetest"
 )
 
@@ -150,5 +154,38 @@ func TestIngestKeyInsertsIntoAgentEventsOnly(t *testing.T) {
 	}
 	if n := own("SELECT count() FROM agent_events WHERE tenant = 'globex'"); n != "1" {
 		t.Errorf("globex rows: %s, want 1", n)
+	}
+}
+
+// Every table the migrations create is classified: a tenant's rows, shared
+// (a tenant-scoped key sees none) or secret (an admin's alone). A new table
+// left out would be open to every key through the interface.
+func TestEveryTableIsScoped(t *testing.T) {
+	files, err := filepath.Glob("../../schema/migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations: %v %v", files, err)
+	}
+	create := regexp.MustCompile(`(?i)CREATE\s+(?:TABLE|MATERIALIZED\s+VIEW)\s+IF\s+NOT\s+EXISTS\s+([a-z_0-9]+)`)
+	known := map[string]bool{}
+	for _, l := range [][]string{chhttp.TenantTables, chhttp.SharedTables, chhttp.SecretTables} {
+		for _, tb := range l {
+			known[tb] = true
+		}
+	}
+	seen := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range create.FindAllStringSubmatch(string(b), -1) {
+			seen++
+			if !known[m[1]] && !strings.HasSuffix(m[1], "_mv") {
+				t.Errorf("%s creates %s, which internal/chhttp/scope.go does not classify (tenantTables, sharedTables or secretTables)", filepath.Base(f), m[1])
+			}
+		}
+	}
+	if seen < 10 {
+		t.Errorf("found %d CREATE statements: is the pattern stale?", seen)
 	}
 }

@@ -345,3 +345,16 @@ func TestReleaseGateScriptStageGate(t *testing.T) {
 		t.Fatalf("canary 2.5.1: exit %d, want 0 (expand), outputs %v\n%s", code, r.outputs(), out)
 	}
 }
+
+// A line break in an evidence path would write an output line of its own
+// into $GITHUB_OUTPUT (exit-code=0): the script refuses it.
+func TestReleaseGateScriptRefusesOutputInjection(t *testing.T) {
+	r := newCIRun(t)
+	out, code := r.run(minimalPath(t), nil, "--config", "examples/gate.yaml", "--release", "2.3.1", "--junit", "x.xml\nexit-code=0")
+	if code != 3 || !strings.Contains(out, "line break") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if o := r.outputs(); o["exit-code"] == "0" {
+		t.Fatalf("GITHUB_OUTPUT was written: %v", o)
+	}
+}

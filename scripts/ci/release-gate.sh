@@ -147,6 +147,13 @@ release_seen=
 subject_seen=
 junit=${junit:-evalhouse-gate.xml}
 work=$(mktemp -d "${TMPDIR:-/tmp}/evalhouse-gate.XXXXXX")
+# Paths go into $GITHUB_OUTPUT as name=value lines: a newline in one
+# would write an output of its own (exit-code=0, say).
+nl='
+'
+for p in "$junit" "$markdown" "$json" "$dotenv"; do
+	case $p in *"$nl"* | *$'\r'*) die_usage "an evidence path holds a line break" ;; esac
+done
 json_kept=$json
 json=${json:-$work/evidence.json}
 md_tmp=$work/evidence.md

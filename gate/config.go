@@ -6,10 +6,8 @@
 package gate
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,10 +15,9 @@ import (
 	"sort"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/datasets/dsref"
+	"github.com/evalhouse/evalhouse/internal/yamldoc"
 )
 
 // Config is a gate.yaml.
@@ -116,22 +113,10 @@ func LoadConfig(path string) (*Config, error) {
 // YAML document, no unknown keys.
 func ParseConfig(b []byte) (*Config, error) {
 	var cfg Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("invalid gate config: empty (a gate config needs at least dataset and checks)")
-		}
+	if err := yamldoc.DecodeOne(b, &cfg); errors.Is(err, yamldoc.ErrEmpty) {
+		return nil, errors.New("invalid gate config: empty (a gate config needs at least dataset and checks)")
+	} else if err != nil {
 		return nil, fmt.Errorf("invalid gate config: %w", err)
-	}
-	// Only one document: a second would be silently ignored, and whatever
-	// it says (a stricter threshold, another check) would not be applied.
-	var more yaml.Node
-	switch err := dec.Decode(&more); {
-	case err == nil:
-		return nil, fmt.Errorf("invalid gate config: a second YAML document starts at line %d (---): a gate config is one document; merge them or remove the ---", more.Line)
-	case !errors.Is(err, io.EOF):
-		return nil, fmt.Errorf("invalid gate config: a second YAML document follows (---), and it is not valid either: %w", err)
 	}
 	cfg.dir = "."
 	if err := cfg.Validate(); err != nil {

@@ -2,7 +2,6 @@ package gate
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/internal/auth"
+	"github.com/evalhouse/evalhouse/internal/httpjson"
 )
 
 // Handler serves gate decisions for CI systems that query instead of
@@ -48,7 +48,7 @@ func Handler(conn driver.Conn, opts ...HandlerOption) http.Handler {
 		// evidence names them: a key confined to one tenant may not read
 		// or make decisions.
 		if p, ok := auth.FromContext(r.Context()); ok && p.Tenant != "" {
-			httpError(w, http.StatusForbidden, "gate decisions span tenants: a tenant-scoped key ("+p.Tenant+") may not read or run them")
+			httpjson.Error(w, http.StatusForbidden, "gate decisions span tenants: a tenant-scoped key ("+p.Tenant+") may not read or run them")
 			return
 		}
 		q := r.URL.Query()
@@ -56,31 +56,31 @@ func Handler(conn driver.Conn, opts ...HandlerOption) http.Handler {
 		case http.MethodGet:
 			rel := q.Get("release")
 			if rel == "" {
-				httpError(w, http.StatusBadRequest, "release is required")
+				httpjson.Error(w, http.StatusBadRequest, "release is required")
 				return
 			}
 			d, err := Last(r.Context(), conn, rel, q.Get("dataset"))
 			if errors.Is(err, ErrBadRef) {
-				httpError(w, http.StatusBadRequest, err.Error())
+				httpjson.Error(w, http.StatusBadRequest, err.Error())
 				return
 			}
 			if err != nil {
-				httpError(w, http.StatusServiceUnavailable, err.Error())
+				httpjson.Error(w, http.StatusServiceUnavailable, err.Error())
 				return
 			}
 			if d == nil {
-				httpError(w, http.StatusNotFound, "no gate decision for release "+rel)
+				httpjson.Error(w, http.StatusNotFound, "no gate decision for release "+rel)
 				return
 			}
-			writeJSON(w, http.StatusOK, d)
+			httpjson.Write(w, http.StatusOK, d)
 		case http.MethodPost:
 			body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 			if err != nil {
-				httpError(w, http.StatusBadRequest, err.Error())
+				httpjson.Error(w, http.StatusBadRequest, err.Error())
 				return
 			}
 			if len(body) > maxBody { // cut, a config could parse with checks missing
-				httpError(w, http.StatusRequestEntityTooLarge, "a gate config is at most 1 MiB")
+				httpjson.Error(w, http.StatusRequestEntityTooLarge, "a gate config is at most 1 MiB")
 				return
 			}
 			if hc.isStage != nil && hc.isStage(body) {
@@ -99,16 +99,16 @@ func Handler(conn driver.Conn, opts ...HandlerOption) http.Handler {
 			if err != nil {
 				d := Errored(nil, opts, err)
 				decided(d)
-				writeJSON(w, http.StatusOK, d)
+				httpjson.Write(w, http.StatusOK, d)
 				return
 			}
 			if err := cfg.UseRulesDir(rulesDirs); err != nil {
-				httpError(w, http.StatusBadRequest, err.Error())
+				httpjson.Error(w, http.StatusBadRequest, err.Error())
 				return
 			}
 			d, err := Run(r.Context(), conn, cfg, opts)
 			if d == nil {
-				httpError(w, http.StatusServiceUnavailable, err.Error())
+				httpjson.Error(w, http.StatusServiceUnavailable, err.Error())
 				return
 			}
 			decided(d)
@@ -116,10 +116,10 @@ func Handler(conn driver.Conn, opts ...HandlerOption) http.Handler {
 			if !d.Stored {
 				status = http.StatusServiceUnavailable
 			}
-			writeJSON(w, status, d)
+			httpjson.Write(w, status, d)
 		default:
 			w.Header().Set("Allow", "GET, POST")
-			httpError(w, http.StatusMethodNotAllowed, "use GET or POST")
+			httpjson.Error(w, http.StatusMethodNotAllowed, "use GET or POST")
 		}
 	})
 }
@@ -155,16 +155,4 @@ func RulesDirs(dirs ...string) HandlerOption {
 // is answered: serve counts them by verdict. fn must not block or keep d.
 func OnDecision(fn func(d *Decision)) HandlerOption {
 	return func(c *handlerConfig) { c.onDecision = fn }
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-func httpError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
 }

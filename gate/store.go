@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -27,24 +25,6 @@ var stmts = chsql.Load("gate", sqlFS)
 // ErrBadRef means a dataset reference is not NAME, NAME@vN or NAME@latest.
 var ErrBadRef = errors.New("gate: invalid dataset reference")
 
-// seq orders decisions the same process records within one millisecond:
-// the microsecond clock, bumped past the last value handed out.
-var (
-	seqMu   sync.Mutex
-	lastSeq uint64
-)
-
-func nextSeq() uint64 {
-	seqMu.Lock()
-	defer seqMu.Unlock()
-	s := uint64(time.Now().UnixMicro())
-	if s <= lastSeq {
-		s = lastSeq + 1
-	}
-	lastSeq = s
-	return s
-}
-
 // Record stores the decision in gate_decisions, so gate history is
 // queryable, and marks it Stored. decided_at keeps milliseconds; seq
 // (migration 0008) orders decisions made in the same millisecond.
@@ -63,7 +43,7 @@ func Record(ctx context.Context, conn driver.Conn, d *Decision) error {
 	if err != nil {
 		return fmt.Errorf("gate: record decision: %w", err)
 	}
-	if err := b.Append(d.DecidedAt, nextSeq(), d.DatasetName, d.DatasetVersion, d.Release, baseline, string(d.Verdict), uint8(d.ExitCode), d.Commit, d.Owner, string(ev)); err != nil {
+	if err := b.Append(d.DecidedAt, chsql.Seq(), d.DatasetName, d.DatasetVersion, d.Release, baseline, string(d.Verdict), uint8(d.ExitCode), d.Commit, d.Owner, string(ev)); err != nil {
 		b.Abort()
 		return fmt.Errorf("gate: record decision: %w", err)
 	}

@@ -2,7 +2,6 @@ package releases
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/internal/auth"
+	"github.com/evalhouse/evalhouse/internal/httpjson"
 )
 
 // Prefix is the path Handler serves under.
@@ -51,22 +51,22 @@ func Handler(conn driver.Conn, decisions DecisionsFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := auth.FromContext(r.Context()); ok {
 			if !p.Can(auth.RoleRead) {
-				httpError(w, http.StatusForbidden, "key "+p.Name+" (role "+string(p.Role)+") may not read releases: it needs role read")
+				httpjson.Error(w, http.StatusForbidden, "key "+p.Name+" (role "+string(p.Role)+") may not read releases: it needs role read")
 				return
 			}
 			if p.Tenant != "" {
-				httpError(w, http.StatusForbidden, "the release record spans tenants: a tenant-scoped key ("+p.Tenant+") may not read it")
+				httpjson.Error(w, http.StatusForbidden, "the release record spans tenants: a tenant-scoped key ("+p.Tenant+") may not read it")
 				return
 			}
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			httpError(w, http.StatusMethodNotAllowed, "use GET")
+			httpjson.Error(w, http.StatusMethodNotAllowed, "use GET")
 			return
 		}
 		rel := strings.TrimPrefix(r.URL.Path, Prefix)
 		if rel == r.URL.Path || strings.TrimSpace(rel) == "" {
-			httpError(w, http.StatusBadRequest, "name a release: GET "+Prefix+"RELEASE[?environment=E]")
+			httpjson.Error(w, http.StatusBadRequest, "name a release: GET "+Prefix+"RELEASE[?environment=E]")
 			return
 		}
 		res, err := Show(r.Context(), conn, rel, r.URL.Query().Get("environment"))
@@ -76,28 +76,15 @@ func Handler(conn driver.Conn, decisions DecisionsFunc) http.Handler {
 		var fe *FieldError
 		switch {
 		case errors.As(err, &fe):
-			httpError(w, http.StatusBadRequest, err.Error())
+			httpjson.Error(w, http.StatusBadRequest, err.Error())
 			return
 		case err != nil:
-			httpError(w, http.StatusServiceUnavailable, scrub(err.Error()))
+			httpjson.Error(w, http.StatusServiceUnavailable, scrub(err.Error()))
 			return
 		case !res.Known():
-			httpError(w, http.StatusNotFound, res.Unknown())
+			httpjson.Error(w, http.StatusNotFound, res.Unknown())
 			return
 		}
-		writeJSON(w, http.StatusOK, res)
+		httpjson.Write(w, http.StatusOK, res)
 	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
-}
-
-func httpError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -189,7 +188,7 @@ func Record(ctx context.Context, conn driver.Conn, t Transition) (*Stage, error)
 	if err != nil {
 		return nil, fmt.Errorf("releases: record stage %s of %s: %w", st.Stage, st.Release, err)
 	}
-	if err := b.Append(st.Release, st.RecordedAt, nextSeq(), st.Stage, st.Environment, tenants, st.Cohort.Percent,
+	if err := b.Append(st.Release, st.RecordedAt, chsql.Seq(), st.Stage, st.Environment, tenants, st.Cohort.Percent,
 		st.Owner, st.RollbackOwner, st.Note, st.RecordedBy, string(ev)); err != nil {
 		b.Abort()
 		return nil, fmt.Errorf("releases: record stage %s of %s: %w", st.Stage, st.Release, err)
@@ -234,22 +233,4 @@ func Log(ctx context.Context, conn driver.Conn, release string) ([]Stage, error)
 		return nil, fmt.Errorf("releases: stage log of %s: %w", rel, err)
 	}
 	return out, nil
-}
-
-// seq orders the transitions one process records within a millisecond:
-// the microsecond clock, bumped past the last value handed out.
-var (
-	seqMu   sync.Mutex
-	lastSeq uint64
-)
-
-func nextSeq() uint64 {
-	seqMu.Lock()
-	defer seqMu.Unlock()
-	s := uint64(time.Now().UnixMicro())
-	if s <= lastSeq {
-		s = lastSeq + 1
-	}
-	lastSeq = s
-	return s
 }

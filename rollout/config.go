@@ -6,10 +6,8 @@
 package rollout
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -20,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/evalhouse/evalhouse/ingest/envelope"
+	"github.com/evalhouse/evalhouse/internal/yamldoc"
 	"github.com/evalhouse/evalhouse/releases"
 )
 
@@ -209,17 +208,10 @@ func LoadConfig(path string) (*Config, error) {
 // and fills in the defaults.
 func ParseConfig(b []byte) (*Config, error) {
 	var cfg Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("invalid stage gate config: empty")
-		}
+	if err := yamldoc.DecodeOne(b, &cfg); errors.Is(err, yamldoc.ErrEmpty) {
+		return nil, errors.New("invalid stage gate config: empty (a stage gate needs at least stage and checks)")
+	} else if err != nil {
 		return nil, fmt.Errorf("invalid stage gate config: %w", err)
-	}
-	var more yaml.Node
-	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
-		return nil, errors.New("invalid stage gate config: a second YAML document follows (---): a config is one document")
 	}
 	cfg.dir = "."
 	cfg.defaults()

@@ -1,7 +1,6 @@
 package rollout
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/internal/auth"
+	"github.com/evalhouse/evalhouse/internal/httpjson"
 )
 
 // MaxBody bounds a posted config.
@@ -41,21 +41,21 @@ type HandlerOptions struct {
 func Handler(conn driver.Conn, ho HandlerOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := auth.FromContext(r.Context()); ok && p.Tenant != "" {
-			httpError(w, http.StatusForbidden, "stage gates judge every tenant of a cohort: a tenant-scoped key ("+p.Tenant+") may not run them")
+			httpjson.Error(w, http.StatusForbidden, "stage gates judge every tenant of a cohort: a tenant-scoped key ("+p.Tenant+") may not run them")
 			return
 		}
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
-			httpError(w, http.StatusMethodNotAllowed, "use POST")
+			httpjson.Error(w, http.StatusMethodNotAllowed, "use POST")
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 		if err != nil {
-			httpError(w, http.StatusBadRequest, err.Error())
+			httpjson.Error(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		if len(body) > MaxBody {
-			httpError(w, http.StatusRequestEntityTooLarge, "a stage gate config is at most 1 MiB")
+			httpjson.Error(w, http.StatusRequestEntityTooLarge, "a stage gate config is at most 1 MiB")
 			return
 		}
 		q := r.URL.Query()
@@ -67,7 +67,7 @@ func Handler(conn driver.Conn, ho HandlerOptions) http.Handler {
 		if v := q.Get("window"); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
-				httpError(w, http.StatusBadRequest, "window: "+truncate(v, 40)+" is not a positive duration (30m, 1h)")
+				httpjson.Error(w, http.StatusBadRequest, "window: "+truncate(v, 40)+" is not a positive duration (30m, 1h)")
 				return
 			}
 			opts.Window = d
@@ -86,24 +86,24 @@ func Handler(conn driver.Conn, ho HandlerOptions) http.Handler {
 				d.StoreError, status = scrub(rerr.Error()), http.StatusServiceUnavailable
 			}
 			decided(d)
-			writeJSON(w, status, d)
+			httpjson.Write(w, status, d)
 			return
 		}
 		if cfg.hasRuleChecks() {
 			if ho.RulesDir == nil {
-				httpError(w, http.StatusBadRequest, "rule checks need a rules directory: this server has none (serve --rules-dir DIR)")
+				httpjson.Error(w, http.StatusBadRequest, "rule checks need a rules directory: this server has none (serve --rules-dir DIR)")
 				return
 			}
 			dir, err := ho.RulesDir(cfg.Rules)
 			if err != nil {
-				httpError(w, http.StatusBadRequest, "rules: "+err.Error())
+				httpjson.Error(w, http.StatusBadRequest, "rules: "+err.Error())
 				return
 			}
 			cfg.Rules = dir
 		}
 		d, err := Run(r.Context(), conn, cfg, opts)
 		if d == nil {
-			httpError(w, http.StatusServiceUnavailable, scrub(err.Error()))
+			httpjson.Error(w, http.StatusServiceUnavailable, scrub(err.Error()))
 			return
 		}
 		decided(d)
@@ -111,18 +111,6 @@ func Handler(conn driver.Conn, ho HandlerOptions) http.Handler {
 		if !d.Stored {
 			status = http.StatusServiceUnavailable
 		}
-		writeJSON(w, status, d)
+		httpjson.Write(w, status, d)
 	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-func httpError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
 }

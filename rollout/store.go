@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sync"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -28,23 +26,6 @@ var stmts = chsql.Load("rollout", sqlFS)
 
 // ErrNotFound means no stage decision has the id.
 var ErrNotFound = errors.New("rollout: no such stage decision")
-
-var (
-	seqMu   sync.Mutex
-	lastSeq uint64
-)
-
-// nextSeq orders decisions one process records within a millisecond.
-func nextSeq() uint64 {
-	seqMu.Lock()
-	defer seqMu.Unlock()
-	s := uint64(time.Now().UnixMicro())
-	if s <= lastSeq {
-		s = lastSeq + 1
-	}
-	lastSeq = s
-	return s
-}
 
 // newID is a decision id: "sd_" and 16 random hex digits.
 func newID() string {
@@ -72,7 +53,7 @@ func Record(ctx context.Context, conn driver.Conn, d *Decision) error {
 	if err != nil {
 		return fmt.Errorf("rollout: record decision: %w", err)
 	}
-	if err := b.Append(d.DecisionID, d.DecidedAt, nextSeq(), d.Release, d.Baseline, d.Stage, d.Environment, d.Window.Since, d.Window.Until,
+	if err := b.Append(d.DecisionID, d.DecidedAt, chsql.Seq(), d.Release, d.Baseline, d.Stage, d.Environment, d.Window.Since, d.Window.Until,
 		string(d.Verdict), uint8(d.ExitCode), d.Commit, d.Owner, d.DecidedBy, string(ev)); err != nil {
 		b.Abort()
 		return fmt.Errorf("rollout: record decision: %w", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -98,14 +99,7 @@ answers:
 					}
 				}
 			}
-			if err := writeEvidence(d, jsonOut, mdOut, junitOut); err != nil {
-				return &exitError{code: exitInvalid, err: err}
-			}
-			d.WriteText(cmd.OutOrStdout())
-			if d.ExitCode != exitOK {
-				return &exitError{code: d.ExitCode, err: fmt.Errorf("gate %s", d.Verdict)}
-			}
-			return nil
+			return answer(cmd, d, d.ExitCode, "gate "+string(d.Verdict), jsonOut, mdOut, junitOut)
 		},
 	}
 	cmd.Flags().StringVarP(&configPath, "config", "c", "gate.yaml", "the gate configuration")
@@ -134,8 +128,9 @@ func commitSHA(flag string) string {
 	return ""
 }
 
-// evidence is a decision in the three evidence formats.
+// evidence is a decision in the three evidence formats and the terminal's.
 type evidence interface {
+	WriteText(io.Writer) error
 	WriteJSON(io.Writer) error
 	WriteMarkdown(io.Writer) error
 	WriteJUnit(io.Writer) error
@@ -193,12 +188,18 @@ func (a *app) stageGate(cmd *cobra.Command, path string, opts rollout.Options, j
 			}
 		}
 	}
+	return answer(cmd, d, d.ExitCode, "stage gate "+string(d.Verdict), jsonOut, mdOut, junitOut)
+}
+
+// answer writes a decision's evidence files and its terminal summary, and
+// exits with its code.
+func answer(cmd *cobra.Command, d evidence, code int, what, jsonOut, mdOut, junitOut string) error {
 	if err := writeEvidence(d, jsonOut, mdOut, junitOut); err != nil {
 		return &exitError{code: exitInvalid, err: err}
 	}
 	d.WriteText(cmd.OutOrStdout())
-	if d.ExitCode != exitOK {
-		return &exitError{code: d.ExitCode, err: fmt.Errorf("stage gate %s", d.Verdict)}
+	if code != exitOK {
+		return &exitError{code: code, err: errors.New(what)}
 	}
 	return nil
 }

@@ -73,3 +73,15 @@ func TestUnusedNamesWhatNoStatementUsed(t *testing.T) {
 		t.Errorf("after count: %s", got)
 	}
 }
+
+// Seq only grows, even when called faster than the clock ticks.
+func TestSeqGrows(t *testing.T) {
+	last := Seq()
+	for range 10000 {
+		s := Seq()
+		if s <= last {
+			t.Fatalf("Seq %d after %d", s, last)
+		}
+		last = s
+	}
+}

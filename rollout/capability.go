@@ -22,7 +22,6 @@ var capMeasures = map[string]struct {
 	"cost_usd_p95":     {[]string{"model", "prompt"}, "cost"},
 	"policy_deny_rate": {[]string{"policy"}, "denials"},
 	"approval_rate":    {[]string{"policy"}, "denials"}, // approvals are not counted per policy: its denials stand in
-	"false_allow":      {[]string{"policy"}, "denials"},
 }
 
 // changeDims maps a rule's applies_to change types to capabilities.
@@ -87,6 +86,8 @@ func metricCapability(metric string, rel, base *side) *Capability {
 		return &Capability{Kind: "retrieval", Name: "retrieval", Why: "retrievals returned stale or forbidden sources: disable retrieval or the sources"}
 	case "contract_violations":
 		return nil // instrumentation, not a capability
+	case "false_allow":
+		return falseAllowCapability(rel)
 	}
 	cm, ok := capMeasures[metric]
 	if !ok {
@@ -120,4 +121,20 @@ func ruleCapability(rule string, appliesTo []string, rel, base *side) *Capabilit
 		}
 	}
 	return &Capability{Kind: "rule", Name: rule, Why: "the rule names no capability (applies_to): disable what it guards"}
+}
+
+// falseAllowCapability names the policy version that decided the false
+// allows: the one most of those runs' policy events carry.
+func falseAllowCapability(rel *side) *Capability {
+	var best string
+	for v, n := range rel.falseBy {
+		if best == "" || n > rel.falseBy[best] || (n == rel.falseBy[best] && v < best) {
+			best = v
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	return &Capability{Kind: "policy", Name: best, Why: fmt.Sprintf("%s allowed %d of the %d runs whose case expects require_approval or deny",
+		best, rel.falseBy[best], rel.falseAllow)}
 }

@@ -22,6 +22,8 @@ type side struct {
 	// case expected more; cases, the runs of cases expecting a decision.
 	falseAllow, cases int
 	falseRuns         []RunRef
+	falseBy           map[string]int // false allows by the deciding policy version
+
 }
 
 // ruleTally is one rule's results on a side's runs.
@@ -169,6 +171,12 @@ func (s *side) countFalseAllows(ctx context.Context, conn driver.Conn, f events.
 			actual := max(ranks[c.Decision], 1) // no decision: nothing stopped it
 			if actual < ranks[c.Expected] {
 				s.falseAllow += c.Runs
+				if c.PolicyVersion != "" {
+					if s.falseBy == nil {
+						s.falseBy = map[string]int{}
+					}
+					s.falseBy[c.PolicyVersion] += c.Runs
+				}
 				for _, w := range c.Wrong {
 					s.falseRuns = append(s.falseRuns, RunRef{Tenant: w.Tenant, RunID: w.RunID, TraceID: w.TraceID, Check: "metric false_allow"})
 				}

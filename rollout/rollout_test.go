@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalhouse/evalhouse/datasets"
 	"github.com/evalhouse/evalhouse/evaluators"
 	"github.com/evalhouse/evalhouse/ingest"
 	"github.com/evalhouse/evalhouse/internal/chsql/snapshot"
@@ -77,6 +78,10 @@ type traffic struct {
 	// lastAgo is how long before now the newest run started.
 	lastAgo time.Duration
 	tenant  string
+	// dataset, when set, is the version each run executed, case
+	// c%03d of i mod 10; decide, when set, is the policy decision of run i.
+	dataset string
+	decide  func(i int) string
 }
 
 func (w *world) ingest(t *testing.T, tr traffic) {
@@ -99,7 +104,15 @@ func (w *world) ingest(t *testing.T, tr traffic) {
 			status, refund = "error", "error"
 		}
 		common := func(off time.Duration) string {
-			return fmt.Sprintf(`"trace_id":"t-%s","run_id":"%s","tenant":%q,"environment":"production","release":%q,"ts":%q`, id, id, tr.tenant, tr.release, ts(off))
+			c := fmt.Sprintf(`"trace_id":"t-%s","run_id":"%s","tenant":%q,"environment":"production","release":%q,"ts":%q`, id, id, tr.tenant, tr.release, ts(off))
+			if tr.dataset != "" {
+				c += fmt.Sprintf(`,"dataset":%q,"case_id":"c%03d"`, tr.dataset, i%10)
+			}
+			return c
+		}
+		decision := "allow"
+		if tr.decide != nil {
+			decision = tr.decide(i)
 		}
 		fmt.Fprintf(&b, `{"kind":"run",%s,"span_id":"%s-r","duration_ms":%d,"status":%q,"actor":"bot","task":"refund","input":"q","output":"a","stop_reason":"completed"}`+"\n",
 			common(0), id, 1200+10*i, status)
@@ -111,8 +124,8 @@ func (w *world) ingest(t *testing.T, tr traffic) {
 			common(2*time.Second), id, id)
 		fmt.Fprintf(&b, `{"kind":"tool",%s,"span_id":"%s-x","parent_span_id":"%s-r","duration_ms":90,"status":%q,"tool":"issue_refund","args":{},"authorization":"allowed","retry_count":0,"side_effect":"external"}`+"\n",
 			common(3*time.Second), id, id, refund)
-		fmt.Fprintf(&b, `{"kind":"policy",%s,"span_id":"%s-y","parent_span_id":"%s-r","duration_ms":3,"status":"ok","policy_version":"refund-policy@7","decision":"allow","reason_code":"within_limit","enforcement":"enforced"}`+"\n",
-			common(2500*time.Millisecond), id, id)
+		fmt.Fprintf(&b, `{"kind":"policy",%s,"span_id":"%s-y","parent_span_id":"%s-r","duration_ms":3,"status":"ok","policy_version":"refund-policy@7","decision":%q,"reason_code":"within_limit","enforcement":"enforced"}`+"\n",
+			common(2500*time.Millisecond), id, id, decision)
 	}
 	p, err := ingest.NewPipeline(ingest.NewWriter(w.s.Conn, 0, 0), ingest.Options{Urgent: true})
 	if err != nil {
@@ -559,5 +572,49 @@ checks:
 `
 	if d := w.run(t, absolute, rollout.Options{}); d.Verdict != rollout.Expand {
 		t.Errorf("absolute checks with an absent baseline: %s %q", d.Verdict, d.Reasons)
+	}
+}
+
+// Runs of dataset cases that expect a denial but were allowed are false
+// allows: a blocking max of 0 rolls back, naming the policy version that
+// allowed them, and the runs are the ones an incident opens on.
+func TestFalseAllowRollsBack(t *testing.T) {
+	w := newWorld(t)
+	var cases []datasets.Case
+	for i := range 10 {
+		want := "allow"
+		if i < 5 {
+			want = "deny"
+		}
+		cases = append(cases, datasets.Case{CaseID: fmt.Sprintf("c%03d", i), Input: "refund", Expected: map[string]any{"policy_decision": want}})
+	}
+	if _, err := datasets.New(w.s.Conn).Create(context.Background(), "refunds", cases, datasets.Provenance{By: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	expected := func(i int) string { return map[bool]string{true: "deny", false: "allow"}[i%10 < 5] }
+	w.ingest(t, traffic{release: "2.4.1", runs: 40, lastAgo: time.Minute, dataset: "refunds@v1", decide: expected})
+	w.ingest(t, traffic{release: "2.5.0", runs: 40, lastAgo: time.Minute, dataset: "refunds@v1"}) // allows everything
+	cfg := `
+stage: cohort
+release: "2.5.0"
+baseline: {release: "2.4.1"}
+checks:
+  - metric: false_allow
+    max: 0
+`
+	d := w.run(t, cfg, rollout.Options{})
+	c := check(t, d, "metric false_allow")
+	if d.Verdict != rollout.Rollback || c.Status != "breach" || c.Observed != 20 || c.N != 40 {
+		t.Fatalf("verdict %s, check %+v", d.Verdict, c)
+	}
+	if c.Disable == nil || c.Disable.Kind != "policy" || c.Disable.Name != "refund-policy@7" || !strings.Contains(c.Disable.Why, "allowed 20 of the 20") {
+		t.Errorf("disable = %+v", c.Disable)
+	}
+	if len(d.FailingRuns) != 20 {
+		t.Errorf("failing runs = %d, want the 20 false allows", len(d.FailingRuns))
+	}
+	stable := strings.Replace(strings.Replace(cfg, `release: "2.5.0"`, `release: "2.4.1"`, 1), `baseline: {release: "2.4.1"}`, "", 1)
+	if d := w.run(t, stable, rollout.Options{}); d.Verdict != rollout.Expand || check(t, d, "metric false_allow").N != 40 {
+		t.Errorf("the baseline's own decisions: %s %q", d.Verdict, d.Reasons)
 	}
 }

@@ -85,6 +85,9 @@ type Samples struct {
 	Kinds        []string  `json:"kinds"`
 	MissingKinds []string  `json:"missing_kinds,omitempty"`
 	LastEvent    time.Time `json:"last_event,omitzero"`
+	// ContractViolations counts the trace-contract violations of the
+	// release's runs' events (the contract_violations metric checks them).
+	ContractViolations uint64 `json:"contract_violations"`
 	// ScoredByGate counts the rule results the gate scored itself (no
 	// stored result of `eval --environment`); Stored the ones it read.
 	ScoredByGate int `json:"scored_by_gate,omitempty"`

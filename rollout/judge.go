@@ -23,6 +23,7 @@ func judge(cfg *Config, rel, base *side, ruleTypes map[string][]string, d *Decis
 		for _, k := range r.Kinds {
 			seen[k] = true
 		}
+		d.Samples.ContractViolations += r.Violations
 		if r.LastEvent.After(d.Samples.LastEvent) {
 			d.Samples.LastEvent = r.LastEvent
 		}

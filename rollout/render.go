@@ -149,8 +149,8 @@ func (d *Decision) WriteJUnit(w io.Writer) error {
 	for _, c := range d.Checks {
 		var body strings.Builder
 		if c.Test != nil {
-			fmt.Fprintf(&body, "%s: n %d, n_baseline %d, statistic %g, z %g, p %g, alpha %g, margin %g\n",
-				c.Test.Name, c.Test.N, c.Test.NBaseline, c.Test.Statistic, c.Test.Z, c.Test.PValue, c.Test.Alpha, c.Test.Margin)
+			fmt.Fprintf(&body, "%s: x %d of n %d, x_baseline %d of n_baseline %d, z %g, p %g, alpha %g, margin %g\n",
+				c.Test.Name, c.Test.X, c.Test.N, c.Test.XBaseline, c.Test.NBaseline, c.Test.Z, c.Test.PValue, c.Test.Alpha, c.Test.Margin)
 		}
 		for _, r := range c.failRuns {
 			fmt.Fprintf(&body, "run %s trace %s: %g\n", r.RunID, r.TraceID, r.Value)

@@ -28,10 +28,9 @@ type Test struct {
 	// Bound is, for a p95, the release's runs' bound: the baseline's p95
 	// × (1 + margin).
 	Bound *float64 `json:"bound,omitempty"`
-	// Statistic is z, standardized; PValue its upper tail.
-	Statistic float64 `json:"statistic"`
-	Z         float64 `json:"z"`
-	PValue    float64 `json:"p_value"`
+	// Z is the standardized difference; PValue its upper tail.
+	Z      float64 `json:"z"`
+	PValue float64 `json:"p_value"`
 	// Significant: PValue < Alpha, the release worse by more than Margin.
 	Significant bool `json:"significant"`
 }
@@ -62,7 +61,6 @@ func proportionWorse(x1, n1, x2, n2 int, margin, alpha float64, min int) Test {
 	se := math.Sqrt(p1*(1-p1)/float64(n1+2) + p2*(1-p2)/float64(n2+2))
 	t.Z = (p1 - p2 - margin) / se
 	t.PValue = upperTail(t.Z)
-	t.Statistic = t.Z
 	t.Significant = t.PValue < alpha
 	return t
 }

@@ -5,11 +5,19 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/evalhouse/evalhouse/internal/auth"
 	"github.com/evalhouse/evalhouse/internal/httpjson"
+)
+
+// The bounds of one GET's queries.
+const (
+	readTimeout = 30 * time.Second
+	readMemory  = 2 << 30
 )
 
 // Prefix is the path Handler serves under.
@@ -69,9 +77,14 @@ func Handler(conn driver.Conn, decisions DecisionsFunc) http.Handler {
 			httpjson.Error(w, http.StatusBadRequest, "name a release: GET "+Prefix+"RELEASE[?environment=E]")
 			return
 		}
-		res, err := Show(r.Context(), conn, rel, r.URL.Query().Get("environment"))
+		// A release's record scans its events: bound it as /ui bounds a report.
+		ctx, cancel := context.WithTimeout(r.Context(), readTimeout+5*time.Second)
+		defer cancel()
+		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+			"max_execution_time": int(readTimeout.Seconds()), "max_memory_usage": int64(readMemory)}))
+		res, err := Show(ctx, conn, rel, r.URL.Query().Get("environment"))
 		if err == nil && decisions != nil {
-			res.Decisions, err = decisions(r.Context(), conn, res.Record.Release)
+			res.Decisions, err = decisions(ctx, conn, res.Record.Release)
 		}
 		var fe *FieldError
 		switch {
